@@ -285,7 +285,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.pointer, "/nodes/0/retires");
-        assert!(e.message.contains("unknown field `retires`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `retires`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -311,7 +315,10 @@ mod tests {
 
     #[test]
     fn oversized_definition_is_refused() {
-        let big = format!(r#"{{"name":"{}","nodes":[]}}"#, "x".repeat(MAX_DEFINITION_BYTES));
+        let big = format!(
+            r#"{{"name":"{}","nodes":[]}}"#,
+            "x".repeat(MAX_DEFINITION_BYTES)
+        );
         let e = Definition::parse(&big, Format::Json).unwrap_err();
         assert!(e.message.contains("limit"));
     }

@@ -92,9 +92,15 @@ pub enum Event {
         input: Value,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parent: Option<ParentLink>,
+        /// The trigger node that started it; `None` starts every trigger.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trigger: Option<String>,
     },
     /// Written before the node's actor starts (write-ahead).
-    NodeScheduled { node: NodePath, attempt: u32 },
+    NodeScheduled {
+        node: NodePath,
+        attempt: u32,
+    },
     /// The node finished with `output`, activating `ports`.
     NodeCompleted {
         node: NodePath,
@@ -110,9 +116,14 @@ pub enum Event {
         seed: u64,
     },
     /// All incoming edges of the node were dead (dead-path elimination).
-    NodeSkipped { node: NodePath },
+    NodeSkipped {
+        node: NodePath,
+    },
     /// A `flow.wait` armed its durable timer.
-    TimerStarted { node: NodePath, due_at: Millis },
+    TimerStarted {
+        node: NodePath,
+        due_at: Millis,
+    },
     /// A `flow.signal` started waiting for `name`.
     SignalAwaited {
         node: NodePath,
@@ -121,8 +132,11 @@ pub enum Event {
         timeout_at: Option<Millis>,
     },
     /// A signal arrived from outside (buffered if nothing waits for it yet).
-    SignalReceived { name: String, payload: Value },
-    /// A `flow.call` started its child execution.
+    SignalReceived {
+        name: String,
+        payload: Value,
+    },
+    /// A `flow.call` started its child execution (one child per attempt).
     ChildStarted {
         node: NodePath,
         child_id: ExecutionId,
@@ -134,17 +148,24 @@ pub enum Event {
     /// A `flow.for_each` or `flow.while` started; `items` for `for_each`.
     LoopStarted {
         node: NodePath,
+        /// The loop node's `prev`: what the first `flow.while` iteration sees as `prev`.
+        input: Value,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         items: Option<Vec<Value>>,
     },
-    IterationStarted { node: NodePath, index: usize },
+    IterationStarted {
+        node: NodePath,
+        index: usize,
+    },
     IterationCompleted {
         node: NodePath,
         index: usize,
         output: Value,
     },
     /// Someone asked to cancel.
-    CancelRequested { reason: String },
+    CancelRequested {
+        reason: String,
+    },
     /// Always the last event.
     ExecutionFinished {
         status: ExecutionStatus,

@@ -26,7 +26,9 @@ pub struct ExprError {
 
 impl ExprError {
     fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 }
 
@@ -72,7 +74,13 @@ impl Filter {
         let loader = Loader::new(defs);
         let arena = Arena::default();
         let modules = loader
-            .load(&arena, File { code: source, path: () })
+            .load(
+                &arena,
+                File {
+                    code: source,
+                    path: (),
+                },
+            )
             .map_err(|errs| ExprError::new(describe_load_errors(source, errs)))?;
         let filter = Compiler::default()
             .with_funs(funs)
@@ -85,7 +93,10 @@ impl Filter {
                     .collect();
                 ExprError::new(format!("undefined {}", names.join(", ")))
             })?;
-        Ok(Filter { source: source.into(), filter: Arc::new(filter) })
+        Ok(Filter {
+            source: source.into(),
+            filter: Arc::new(filter),
+        })
     }
 
     pub fn source(&self) -> &str {
@@ -140,7 +151,10 @@ fn describe_load_errors(source: &str, errs: jaq_core::load::Errors<&str, ()>) ->
                 } else {
                     format!("`{}`", at.chars().take(12).collect::<String>())
                 };
-                format!("expected {} at offset {offset}, found {found}", expect.as_str())
+                format!(
+                    "expected {} at offset {offset}, found {found}",
+                    expect.as_str()
+                )
             })),
         }
     }
@@ -193,7 +207,9 @@ fn float_to_json(f: f64) -> Value {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
         Value::from(f as i64)
     } else {
-        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -237,7 +253,9 @@ impl Template {
             parts.push(Part::Text(rest.to_string()));
         }
         if parts.len() == 1 && matches!(parts[0], Part::Expr(_)) {
-            let Some(Part::Expr(f)) = parts.pop() else { unreachable!() };
+            let Some(Part::Expr(f)) = parts.pop() else {
+                unreachable!()
+            };
             return Ok(Template::Whole(f));
         }
         Ok(Template::Mixed(parts))
@@ -309,7 +327,11 @@ impl ConfigTemplate {
     pub fn compile(value: &Value, raw: &[String]) -> Result<ConfigTemplate, Vec<TemplateError>> {
         let mut errors = Vec::new();
         let t = Self::compile_at(value, "", raw, &mut errors);
-        if errors.is_empty() { Ok(t) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(t)
+        } else {
+            Err(errors)
+        }
     }
 
     fn compile_at(
@@ -325,7 +347,10 @@ impl ConfigTemplate {
             Value::String(s) => match Template::parse(s) {
                 Ok(t) => ConfigTemplate::String(t),
                 Err(error) => {
-                    errors.push(TemplateError { pointer: pointer.to_string(), error });
+                    errors.push(TemplateError {
+                        pointer: pointer.to_string(),
+                        error,
+                    });
                     ConfigTemplate::Literal(value.clone())
                 }
             },
@@ -360,9 +385,10 @@ impl ConfigTemplate {
     fn render_at(&self, ctx: &Value, pointer: &str) -> Result<Value, TemplateError> {
         match self {
             ConfigTemplate::Literal(v) => Ok(v.clone()),
-            ConfigTemplate::String(t) => t
-                .render(ctx)
-                .map_err(|error| TemplateError { pointer: pointer.to_string(), error }),
+            ConfigTemplate::String(t) => t.render(ctx).map_err(|error| TemplateError {
+                pointer: pointer.to_string(),
+                error,
+            }),
             ConfigTemplate::Array(items) => items
                 .iter()
                 .enumerate()
@@ -440,7 +466,13 @@ mod tests {
     fn arithmetic_keeps_integers() {
         let f = Filter::compile("{n: (.n * 2)}").unwrap();
         assert_eq!(f.first(&json!({"n": 7})).unwrap(), json!({"n": 14}));
-        assert_eq!(Filter::compile(".n / 2").unwrap().first(&json!({"n": 3})).unwrap(), json!(1.5));
+        assert_eq!(
+            Filter::compile(".n / 2")
+                .unwrap()
+                .first(&json!({"n": 3}))
+                .unwrap(),
+            json!(1.5)
+        );
     }
 
     #[test]

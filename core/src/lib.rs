@@ -20,6 +20,8 @@ pub use catalog::{NodeCatalog, NodeSpec, Ports};
 pub use definition::{Definition, EdgeDef, NodeDef, OnError, Settings};
 pub use error::{ErrorKind, ExecutionError, NodeError};
 pub use event::{Event, EventEnvelope, ExecutionStatus};
+pub use graph::{CompiledWorkflow, compile_text, validate};
+pub use machine::{Command, ExecutionState, NodeTask};
 
 pub use ids::{ExecutionId, Millis, NodePath, WorkflowId};
 

@@ -14,7 +14,11 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { pointer: pointer.into(), message: message.into(), hint: None }
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -25,7 +29,11 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ptr = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let ptr = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{ptr}: {}", self.message)?;
         if let Some(h) = &self.hint {
             write!(f, " ({h})")?;
@@ -33,5 +41,3 @@ impl std::fmt::Display for Problem {
         Ok(())
     }
 }
-
-

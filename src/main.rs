@@ -1,1 +1,57 @@
-fn main() {}
+//! The `weft` command line: parses arguments and calls into the crates.
+
+mod commands;
+mod settings;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "weft", version, about = "Durable workflow orchestration", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine, the REST API and (when built) the UI. Embedded SQLite by default.
+    Serve(commands::serve::ServeArgs),
+    /// Run one workflow in-process and print its output as JSON.
+    Run {
+        /// Workflow definition (.json, .yaml or .yml).
+        file: PathBuf,
+        /// Input as JSON, or @FILE to read it from a file.
+        #[arg(long, short)]
+        input: Option<String>,
+    },
+    /// Check workflow definitions; one line per problem.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the node types with their config schemas.
+    Nodes {
+        /// Print the catalog as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Run { file, input } => commands::run::run(&file, input.as_deref()),
+        Command::Validate { files } => commands::validate::run(&files),
+        Command::Nodes { json } => commands::nodes::run(json),
+    }
+}

@@ -1,1 +1,40 @@
+//! weft-actors: the engine that runs executions durably, as ractor actors.
+//!
+//! ```text
+//! Engine (handle: start, signal, cancel, wait, subscribe)
+//!  └─ ExecutionManager            admission queue, in-flight limit, rehydration, routing by id
+//!      └─ ExecutionActor  × N     one per execution with work in flight; owns ExecutionState
+//!          └─ NodeActor   × M     one per node attempt, linked: a panic is a failed attempt
+//! TimerService (task)             polls the store for due executions and wakes them
+//! EventWriter  (task)             group commit of every execution's events
+//! EventBus                        broadcast of every durable event (live stream, `weft run`)
+//! ```
+//!
+//! Executions are addressed by id, never by actor reference: callers go through the
+//! [`Engine`] handle, which routes through the manager, so a shard router can later sit in
+//! front without changing callers. An execution with nothing running (only timers, signals or
+//! children pending) passivates: its actor stops, and the timer service, an arriving signal or
+//! a finishing child brings it back from its snapshot.
 
+mod bus;
+mod config;
+mod engine;
+mod error;
+mod execution;
+mod manager;
+mod node;
+mod timers;
+mod workflows;
+
+pub use bus::{BusEvent, EventBus};
+pub use config::EngineConfig;
+pub use engine::{ActorCounts, Engine, StartRequest};
+pub use error::EngineError;
+
+/// Wall-clock now in Unix milliseconds: the only clock the engine reads.
+pub fn now_ms() -> weft_core::Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,1 +1,111 @@
+//! weft-nodes: the node SDK and the built-in node types.
+//!
+//! A node type is a [`Node`]: a [`NodeSpec`] (name, category, ports, JSON Schema of its
+//! config) and an async `run` that turns a [`NodeInput`] into a [`NodeOutput`] or a
+//! [`NodeError`] with a kind. The [`Registry`] holds every type known to the process, checks
+//! configs against their schemas (for `weft validate` and again at run time) and implements
+//! core's `NodeCatalog`.
+//!
+//! `flow.wait`, `flow.signal`, `flow.call`, `flow.for_each` and `flow.while` are listed here
+//! for their specs, but the engine's state machine runs them, not a node actor
+//! ([`ENGINE_TYPES`]).
+//!
+//! Modules: one per category of built-in types ([`trigger`], [`data`], [`flow`], [`http`]),
+//! the [`Registry`], the operator [`options`](NodeOptions), [`config`] helpers for writing
+//! node types and [`testing`], which runs one node in isolation.
 
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use weft_core::catalog::ConfigProblem;
+use weft_core::expr::Filter;
+use weft_core::{ExecutionId, NodeError, NodeSpec, WorkflowId};
+
+pub mod config;
+pub mod data;
+pub mod flow;
+pub mod http;
+pub mod options;
+pub mod registry;
+mod schema;
+pub mod testing;
+pub mod trigger;
+
+pub use flow::ENGINE_TYPES;
+pub use http::ssrf::{AllowList, AllowListError};
+pub use options::{HttpOptions, NodeOptions, OptionsError};
+pub use registry::{Registry, RegistryError};
+
+/// Everything a node run gets from the engine.
+#[derive(Debug, Clone)]
+pub struct NodeInput {
+    pub execution_id: ExecutionId,
+    pub workflow_id: WorkflowId,
+    /// e.g. `each[2]/square`; stable across attempts.
+    pub node_path: String,
+    /// The node's id in the definition, e.g. `square`.
+    pub node_id: String,
+    /// 1-based.
+    pub attempt: u32,
+    /// The node's config with every `{{ }}` template rendered (filter fields stay raw).
+    pub config: Value,
+    /// The expression context `.`: `{input, prev, nodes, item, index, execution, vars}`.
+    pub context: Value,
+    /// Outputs of the sources whose edges activated this node, keyed by source node id.
+    pub inputs: Map<String, Value>,
+    /// Compiled filter fields of this node (see `NodeSpec::filter_fields`), by field name.
+    pub filters: Arc<Vec<(String, Filter)>>,
+    /// The node's time limit (the engine also enforces it around `run`).
+    pub timeout: Option<Duration>,
+}
+
+impl NodeInput {
+    /// `{execution_id}/{node_path}`: the same for every attempt of this activation.
+    pub fn idempotency_key(&self) -> String {
+        weft_core::ids::idempotency_key(self.execution_id, &self.node_path)
+    }
+
+    /// The output that activated this node (`null` when none did).
+    pub fn prev(&self) -> &Value {
+        self.context.get("prev").unwrap_or(&Value::Null)
+    }
+
+    /// The compiled filter for a filter field.
+    pub fn filter(&self, field: &str) -> Option<&Filter> {
+        self.filters.iter().find(|(f, _)| f == field).map(|(_, f)| f)
+    }
+}
+
+/// A node's result: its output value and the ports it activates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeOutput {
+    pub output: Value,
+    pub ports: Vec<String>,
+}
+
+impl NodeOutput {
+    /// Output on the `main` port.
+    pub fn main(output: Value) -> Self {
+        Self { output, ports: vec![weft_core::definition::MAIN_PORT.to_string()] }
+    }
+
+    pub fn on_ports(output: Value, ports: Vec<String>) -> Self {
+        Self { output, ports }
+    }
+}
+
+/// A node type.
+#[async_trait]
+pub trait Node: Send + Sync + 'static {
+    fn spec(&self) -> NodeSpec;
+
+    /// Checks of the config the schema cannot express (unique names, a URL that parses…),
+    /// run when a workflow is validated, after the schema check. Values that are still
+    /// `{{ }}` templates must be left alone. Pointers are relative to the config.
+    fn check_config(&self, _config: &Value) -> Vec<ConfigProblem> {
+        Vec::new()
+    }
+
+    async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError>;
+}

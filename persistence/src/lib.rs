@@ -1,1 +1,208 @@
+//! weft-persistence: where executions become durable.
+//!
+//! The [`Store`] trait is the only way the engine touches a database. Two implementations
+//! share one behaviour, checked by one test suite: SQLite (embedded mode, `./weft-data`) and
+//! PostgreSQL (production). sqlx errors are translated into [`StoreError`] inside this crate;
+//! no layer above sees sqlx.
+//!
+//! Durability rules the engine relies on:
+//! - an execution's events have a gap-free `seq` starting at 1; `(execution_id, seq)` is the
+//!   primary key of the append-only log;
+//! - every [`Append`] carries the version (last seq) the writer saw and its owner epoch; the
+//!   write is refused with [`StoreError::Conflict`] when either is stale, never overwritten;
+//! - many executions' appends go to the database in one transaction ([`EventWriter`], the
+//!   group-commit writer); each append still succeeds or fails on its own.
 
+mod common;
+mod error;
+mod model;
+pub mod postgres;
+pub mod sqlite;
+mod writer;
+
+pub use error::StoreError;
+pub use model::*;
+pub use postgres::{PgStore, PgStoreOptions};
+pub use sqlite::SqliteStore;
+pub use writer::{EventWriter, WriterOptions, WriterStats};
+
+use async_trait::async_trait;
+use serde_json::Value;
+use std::sync::Arc;
+use weft_core::{ExecutionId, Millis, WorkflowId};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Persistent state of workflows and executions.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    // ---- workflows -------------------------------------------------------------------
+
+    /// Creates a workflow with its version 1. `AlreadyExists` if the id is taken.
+    async fn create_workflow(
+        &self,
+        id: WorkflowId,
+        name: &str,
+        definition: &Value,
+    ) -> Result<WorkflowVersion>;
+
+    /// Saves a new immutable version (latest + 1). With `expected_latest`, refuses with
+    /// `Conflict` when someone saved meanwhile.
+    async fn save_workflow_version(
+        &self,
+        id: WorkflowId,
+        name: &str,
+        definition: &Value,
+        expected_latest: Option<u32>,
+    ) -> Result<WorkflowVersion>;
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<WorkflowRecord>;
+
+    /// Workflows ordered by id, after the cursor.
+    async fn list_workflows(
+        &self,
+        after: Option<WorkflowId>,
+        limit: u32,
+    ) -> Result<Vec<WorkflowRecord>>;
+
+    /// One version; `None` means the latest.
+    async fn get_workflow_version(
+        &self,
+        id: WorkflowId,
+        version: Option<u32>,
+    ) -> Result<WorkflowVersion>;
+
+    /// Every version, oldest first.
+    async fn list_workflow_versions(&self, id: WorkflowId) -> Result<Vec<WorkflowVersion>>;
+
+    /// Marks a workflow deleted (its versions stay, so executions pinned to them can finish);
+    /// it no longer appears in lists and `get_workflow` says `NotFound`.
+    async fn delete_workflow(&self, id: WorkflowId) -> Result<()>;
+
+    // ---- executions ------------------------------------------------------------------
+
+    /// Inserts a queued execution (version 0, no events). When `idempotency_key` is set and
+    /// an execution of the same workflow already has it, returns that one and `false`.
+    async fn create_execution(&self, new: NewExecution) -> Result<(ExecutionRecord, bool)>;
+
+    async fn get_execution(&self, id: ExecutionId) -> Result<ExecutionRecord>;
+
+    /// Newest first (by id, which is time-ordered), after the cursor.
+    async fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionRecord>>;
+
+    /// Counts executions per status (for metrics and tests).
+    async fn count_executions(
+        &self,
+        workflow_id: Option<WorkflowId>,
+    ) -> Result<Vec<(weft_core::ExecutionStatus, u64)>>;
+
+    /// Appends events for many executions in one transaction. The result at index `i` is
+    /// the outcome of `appends[i]`: `Conflict` when its `expected_version` or `owner_epoch`
+    /// is stale (nothing of that append is written), `NotFound` when the execution does not
+    /// exist. Others in the batch are unaffected.
+    async fn append(&self, appends: Vec<Append>) -> Vec<Result<()>>;
+
+    /// Events with `seq > after_seq`, in order, at most `limit`.
+    async fn events(
+        &self,
+        id: ExecutionId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<weft_core::EventEnvelope>>;
+
+    async fn latest_snapshot(&self, id: ExecutionId) -> Result<Option<Snapshot>>;
+
+    // ---- ownership and recovery --------------------------------------------------------
+
+    /// A new owner epoch, larger than every epoch handed out before (by any instance).
+    async fn next_epoch(&self) -> Result<u64>;
+
+    /// Makes `epoch` the owner of a non-terminal execution. `Conflict` if its current
+    /// owner epoch is larger (someone newer owns it) or it is terminal.
+    async fn claim_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord>;
+
+    /// Non-terminal executions (queued, running, waiting) ordered by id, after the cursor.
+    async fn unfinished_executions(
+        &self,
+        after: Option<ExecutionId>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionSummary>>;
+
+    /// Non-terminal executions whose `wake_at <= now`, earliest first.
+    async fn due_executions(&self, now: Millis, limit: u32) -> Result<Vec<ExecutionSummary>>;
+}
+
+/// Opens the store a database URL names and runs its migrations: `sqlite://path` (created
+/// when missing), `sqlite::memory:`, or `postgres://…`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::Invalid(format!(
+            "unsupported database URL scheme in `{}` (expected sqlite:… or postgres://…)",
+            redact_url(url)
+        )))
+    }
+}
+
+/// A database URL with its password replaced by `***`, safe to log: the one in the user-info
+/// part (`postgres://user:secret@host/db`) and a `password=` query parameter.
+pub fn redact_url(url: &str) -> String {
+    let mut redacted = match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    };
+    if let Some(q) = redacted.find('?') {
+        let (base, query) = redacted.split_at(q + 1);
+        let query = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        redacted = format!("{base}{query}");
+    }
+    redacted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redact_url_hides_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://weft:s3cret@db:5432/weft"),
+            "postgres://weft:***@db:5432/weft"
+        );
+        assert_eq!(
+            redact_url("postgres://weft@db/weft"),
+            "postgres://weft@db/weft"
+        );
+        assert_eq!(
+            redact_url("postgres://db/weft?user=weft&password=s3cret&sslmode=require"),
+            "postgres://db/weft?user=weft&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://weft-data/weft.db?mode=rwc"),
+            "sqlite://weft-data/weft.db?mode=rwc"
+        );
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+    }
+}

@@ -1,0 +1,309 @@
+//! The `Engine` handle: how the CLI and the gateway use the engine. Everything is addressed
+//! by execution id; callers never hold actor references.
+
+use crate::bus::{BusEvent, EventBus};
+use crate::config::EngineConfig;
+use crate::error::EngineError;
+use crate::execution::ExecutionMsg;
+use crate::manager::{ExecutionManager, ManagerMsg};
+use crate::now_ms;
+use crate::workflows::WorkflowCache;
+use ractor::{Actor, ActorRef};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use tracing::info;
+use weft_core::event::ParentLink;
+use weft_core::{Event, ExecutionId, ExecutionStatus, WorkflowId};
+use weft_nodes::Registry;
+use weft_persistence::{EventWriter, ExecutionRecord, NewExecution, Store, StoreError, WriterOptions};
+
+/// Live actor counts, for tests and metrics.
+#[derive(Default)]
+pub(crate) struct Counts {
+    pub executions: AtomicUsize,
+    pub nodes: AtomicUsize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActorCounts {
+    pub executions: usize,
+    pub nodes: usize,
+}
+
+/// What the engine's actors share.
+pub(crate) struct Shared {
+    pub store: Arc<dyn Store>,
+    pub writer: EventWriter,
+    pub registry: Arc<Registry>,
+    pub workflows: WorkflowCache,
+    pub bus: EventBus,
+    pub config: EngineConfig,
+    /// This instance's owner epoch: every write carries it.
+    pub epoch: u64,
+    pub counts: Counts,
+}
+
+/// A request to start an execution.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub workflow_id: WorkflowId,
+    /// `None`: the latest version.
+    pub version: Option<u32>,
+    pub input: Value,
+    /// `None`: the workflow's `settings.priority`.
+    pub priority: Option<u8>,
+    pub idempotency_key: Option<String>,
+    /// `None`: a new id.
+    pub id: Option<ExecutionId>,
+    pub parent: Option<ParentLink>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    manager: ActorRef<ManagerMsg>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Engine {
+    /// Starts the engine on `store` and resumes every unfinished execution.
+    pub async fn start(config: EngineConfig, store: Arc<dyn Store>, registry: Arc<Registry>) -> Result<Engine, EngineError> {
+        let epoch = store.next_epoch().await?;
+        let writer = EventWriter::spawn(
+            store.clone(),
+            WriterOptions {
+                max_batch: config.commit_max_batch,
+                max_delay: Duration::from_millis(config.commit_max_delay_ms),
+            },
+        );
+        let shared = Arc::new(Shared {
+            workflows: WorkflowCache::new(store.clone(), registry.clone()),
+            bus: EventBus::new(config.bus_capacity),
+            store: store.clone(),
+            writer,
+            registry,
+            config,
+            epoch,
+            counts: Counts::default(),
+        });
+        let (manager, _) = Actor::spawn(None, ExecutionManager, shared.clone())
+            .await
+            .map_err(|e| EngineError::Unavailable(format!("could not start the execution manager: {e}")))?;
+        let (shutdown, rx) = watch::channel(false);
+        crate::timers::spawn(store, manager.clone(), shared.config.timer_poll(), rx);
+        let engine = Engine { shared, manager, shutdown };
+        engine.recover().await?;
+        Ok(engine)
+    }
+
+    /// Resumes what the previous owner left: queued executions are admitted, running ones
+    /// rehydrated (their in-flight nodes dispatched again with the same idempotency key).
+    /// Waiting ones come back through the timer service, a signal or a child.
+    async fn recover(&self) -> Result<(), EngineError> {
+        let store = &self.shared.store;
+        let (mut queued, mut running) = (0usize, 0usize);
+        let mut after = None;
+        loop {
+            let page = store.unfinished_executions(after, 1_000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let mut wake = Vec::new();
+            for e in &page {
+                match e.status {
+                    ExecutionStatus::Queued => {
+                        queued += 1;
+                        self.manager.cast(ManagerMsg::Admit {
+                            id: e.id,
+                            workflow_id: e.workflow_id,
+                            priority: e.priority,
+                            max_concurrency: None,
+                        })?;
+                    }
+                    ExecutionStatus::Running => {
+                        running += 1;
+                        wake.push(e.id);
+                    }
+                    _ => {}
+                }
+            }
+            if !wake.is_empty() {
+                self.manager.cast(ManagerMsg::Wake { ids: wake })?;
+            }
+        }
+        if queued + running > 0 {
+            info!(queued, running, epoch = self.shared.epoch, "recovering unfinished executions");
+        }
+        Ok(())
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared.store
+    }
+
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.shared.registry
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.shared.epoch
+    }
+
+    /// Stores a queued execution and hands it to admission. Idempotent with
+    /// `idempotency_key` (or an explicit id): the existing execution is returned with
+    /// `false`.
+    pub async fn start_execution(&self, req: StartRequest) -> Result<(ExecutionRecord, bool), EngineError> {
+        create_execution(&self.shared, &self.manager, req).await
+    }
+
+    /// Delivers a signal; durable when this returns Ok.
+    pub async fn signal(&self, id: ExecutionId, name: &str, payload: Value) -> Result<(), EngineError> {
+        if name.is_empty() || name.len() > 200 {
+            return Err(EngineError::BadRequest("a signal name must have 1 to 200 characters".into()));
+        }
+        self.deliver(id, |reply| ExecutionMsg::Signal { name: name.to_string(), payload: payload.clone(), reply })
+            .await
+    }
+
+    /// Asks an execution to stop; running nodes are killed and it ends `cancelled`.
+    pub async fn cancel(&self, id: ExecutionId, reason: &str) -> Result<(), EngineError> {
+        self.deliver(id, |reply| ExecutionMsg::Cancel { reason: reason.to_string(), reply: Some(reply) })
+            .await
+    }
+
+    async fn deliver(
+        &self,
+        id: ExecutionId,
+        msg: impl Fn(ractor::RpcReplyPort<Result<(), EngineError>>) -> ExecutionMsg,
+    ) -> Result<(), EngineError> {
+        // A message can race with the actor passivating and be dropped with it; the reply
+        // port tells us, and we try again (the manager then rehydrates the execution).
+        for _ in 0..5 {
+            let rec = self.shared.store.get_execution(id).await.map_err(EngineError::from_store)?;
+            if rec.status.is_terminal() {
+                return Err(EngineError::NotActive {
+                    id: id.to_string(),
+                    status: rec.status.to_string(),
+                    message: "it no longer accepts signals or cancellation".into(),
+                });
+            }
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let port = ractor::RpcReplyPort::from(tx);
+            self.manager.cast(ManagerMsg::Deliver { id, msg: msg(port) })?;
+            match tokio::time::timeout(Duration::from_secs(30), rx).await {
+                Ok(Ok(r)) => return r,
+                Ok(Err(_)) => continue,
+                Err(_) => return Err(EngineError::Unavailable("the execution did not answer in time".into())),
+            }
+        }
+        Err(EngineError::Unavailable("the execution could not be reached".into()))
+    }
+
+    /// Waits until the execution is finished and returns its record.
+    pub async fn wait_finished(&self, id: ExecutionId) -> Result<ExecutionRecord, EngineError> {
+        let mut rx = self.shared.bus.subscribe();
+        loop {
+            let rec = self.shared.store.get_execution(id).await.map_err(EngineError::from_store)?;
+            if rec.status.is_terminal() {
+                return Ok(rec);
+            }
+            // Wait for its finish event, a lag (then re-read), or a periodic re-check.
+            let deadline = tokio::time::sleep(Duration::from_secs(1));
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(e) if e.execution_id == id && matches!(e.envelope.event, Event::ExecutionFinished { .. }) => break,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            return Err(EngineError::Unavailable("engine stopped".into()))
+                        }
+                    },
+                    _ = &mut deadline => break,
+                }
+            }
+        }
+    }
+
+    /// Every durable event, live.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<BusEvent>> {
+        self.shared.bus.subscribe()
+    }
+
+    /// Live actors right now. Parked (passivated) executions hold none.
+    pub fn live_actors(&self) -> ActorCounts {
+        ActorCounts {
+            executions: self.shared.counts.executions.load(Ordering::Relaxed),
+            nodes: self.shared.counts.nodes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// (execution actors alive, executions waiting for admission)
+    pub async fn admission_stats(&self) -> Result<(usize, usize), EngineError> {
+        ractor::call!(self.manager, ManagerMsg::Stats)
+            .map_err(|e| EngineError::Unavailable(format!("execution manager unreachable: {e}")))
+    }
+
+    /// Stops the timer service and the actors. Durable state stays as it is; the next start
+    /// resumes it.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        self.manager.stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(5))).await.ok();
+    }
+}
+
+/// Stores a new queued execution (or finds the existing one) and admits it.
+pub(crate) async fn create_execution(
+    shared: &Arc<Shared>,
+    manager: &ActorRef<ManagerMsg>,
+    req: StartRequest,
+) -> Result<(ExecutionRecord, bool), EngineError> {
+    if let Some(key) = &req.idempotency_key {
+        if key.is_empty() || key.len() > 255 {
+            return Err(EngineError::BadRequest("Idempotency-Key must have 1 to 255 characters".into()));
+        }
+    }
+    let version = match req.version {
+        Some(v) => v,
+        None => shared
+            .store
+            .get_workflow(req.workflow_id)
+            .await
+            .map_err(EngineError::from_store)?
+            .latest_version,
+    };
+    let wf = shared.workflows.get(req.workflow_id, version).await?;
+    let priority = req.priority.unwrap_or(wf.settings.priority).min(9);
+    let new = NewExecution {
+        id: req.id.unwrap_or_default(),
+        workflow_id: req.workflow_id,
+        workflow_version: version,
+        input: req.input,
+        priority,
+        parent: req.parent,
+        idempotency_key: req.idempotency_key,
+        owner_epoch: shared.epoch,
+        created_at: now_ms(),
+    };
+    let id = new.id;
+    let (rec, created) = match shared.store.create_execution(new).await {
+        Ok(r) => r,
+        // A deterministic child id that already exists: the same execution.
+        Err(StoreError::AlreadyExists { .. }) => {
+            (shared.store.get_execution(id).await.map_err(EngineError::from_store)?, false)
+        }
+        Err(e) => return Err(EngineError::from_store(e)),
+    };
+    if created {
+        manager.cast(ManagerMsg::Admit {
+            id: rec.id,
+            workflow_id: rec.workflow_id,
+            priority,
+            max_concurrency: wf.settings.max_concurrency,
+        })?;
+    }
+    Ok((rec, created))
+}

@@ -1,0 +1,77 @@
+//! NodeActor: runs one attempt of one node, then stops.
+//!
+//! It is spawned linked to its ExecutionActor. The work runs in a message handler, so ractor
+//! catches a panic there and reports `ActorFailed` to the supervisor, which turns it into a
+//! failed attempt (kind `transient`) instead of a stuck execution; and `kill()` from the
+//! supervisor (cancel, timeout of the execution) drops the work at its next await.
+
+use crate::execution::ExecutionMsg;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use std::sync::Arc;
+use std::time::Duration;
+use weft_core::{ExecutionId, NodeError, NodeTask, WorkflowId};
+use weft_nodes::{NodeInput, NodeOutput, Registry};
+
+pub(crate) struct NodeActor;
+
+pub(crate) struct NodeArgs {
+    pub task: NodeTask,
+    pub execution_id: ExecutionId,
+    pub workflow_id: WorkflowId,
+    pub registry: Arc<Registry>,
+    pub reply_to: ActorRef<ExecutionMsg>,
+}
+
+pub(crate) enum NodeMsg {
+    Run,
+}
+
+impl Actor for NodeActor {
+    type Msg = NodeMsg;
+    type State = Option<NodeArgs>;
+    type Arguments = NodeArgs;
+
+    async fn pre_start(&self, myself: ActorRef<NodeMsg>, args: NodeArgs) -> Result<Self::State, ActorProcessingErr> {
+        myself.cast(NodeMsg::Run)?;
+        Ok(Some(args))
+    }
+
+    async fn handle(&self, myself: ActorRef<NodeMsg>, _msg: NodeMsg, state: &mut Self::State) -> Result<(), ActorProcessingErr> {
+        let Some(args) = state.take() else { return Ok(()) };
+        let path = args.task.path.clone();
+        let attempt = args.task.attempt;
+        let result = run(&args).await;
+        // The execution may be gone (cancelled, passivated after a crash): nothing to do then.
+        let _ = args.reply_to.cast(ExecutionMsg::NodeDone { path, attempt, result });
+        myself.stop(None);
+        Ok(())
+    }
+}
+
+async fn run(args: &NodeArgs) -> Result<NodeOutput, NodeError> {
+    let t = &args.task;
+    let node = args
+        .registry
+        .get(&t.type_name)
+        .ok_or_else(|| NodeError::config(format!("unknown node type `{}`", t.type_name)))?;
+    args.registry.check_rendered(&t.type_name, &t.config)?;
+    let timeout = t.timeout_ms.map(Duration::from_millis);
+    let input = NodeInput {
+        execution_id: args.execution_id,
+        workflow_id: args.workflow_id,
+        node_path: t.path.clone(),
+        node_id: t.node_id.clone(),
+        attempt: t.attempt,
+        config: t.config.clone(),
+        context: t.context.clone(),
+        inputs: t.inputs.clone(),
+        filters: t.filters.clone(),
+        timeout,
+    };
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit, node.run(input))
+            .await
+            .unwrap_or_else(|_| Err(NodeError::timeout(format!("node timed out after {} ms", limit.as_millis())))),
+        None => node.run(input).await,
+    }
+}

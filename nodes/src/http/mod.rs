@@ -1,0 +1,600 @@
+//! HTTP node types: `http.request`.
+//!
+//! One shared client per process (connection pooling, one TLS setup), built from
+//! [`HttpOptions`]: the [`ssrf`] guard as its only DNS resolver and as its redirect policy,
+//! no proxy, a connect timeout. Each request gets a time limit (its `timeout_ms`, the default,
+//! and the engine's node timeout, whichever is shortest), an `Idempotency-Key` so a retried
+//! or re-dispatched activation can be deduplicated by the server, and a response size cap.
+//!
+//! Failures are classified for the retry logic: 5xx and 429 are `transient`, other 4xx
+//! `permanent`, network trouble `transient`, running out of time `timeout`, a URL the guard
+//! refuses `permanent`, a config that cannot make a request `config`.
+
+pub mod ssrf;
+
+use crate::config::{object_schema, parse_config};
+use crate::options::HttpOptions;
+use crate::{Node, NodeInput, NodeOutput};
+use async_trait::async_trait;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use ssrf::{Guard, GuardedResolver, Refusal, find_refusal, redact};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+use weft_core::catalog::ConfigProblem;
+use weft_core::expr::Template;
+use weft_core::{Jitter, NodeError, NodeSpec, Ports, RetryPolicy};
+
+/// Most bytes of an error response's body kept in the error details.
+const ERROR_BODY_EXCERPT: usize = 1024;
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `http.request`: sends one HTTP request and outputs `{status, headers, body}`.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    client: reqwest::Client,
+    guard: Arc<Guard>,
+    max_response_bytes: usize,
+    default_timeout: Duration,
+}
+
+/// Building the shared HTTP client failed (e.g. no TLS root certificates could be loaded).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
+impl HttpRequest {
+    pub const TYPE: &'static str = "http.request";
+
+    pub fn new(options: &HttpOptions) -> Result<Self, ClientError> {
+        let guard = Arc::new(Guard::new(options.allow.clone()));
+        let resolver = GuardedResolver::new(Arc::clone(&guard));
+        Self::with_resolver(options, guard, resolver)
+    }
+
+    fn with_resolver(
+        options: &HttpOptions,
+        guard: Arc<Guard>,
+        resolver: GuardedResolver,
+    ) -> Result<Self, ClientError> {
+        let client = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .connect_timeout(options.connect_timeout)
+            // A proxy would resolve and connect on our behalf, around the guard.
+            .no_proxy()
+            .dns_resolver(resolver)
+            .redirect(guard.redirect_policy())
+            // Do not tell the next hop where we came from (URLs may carry tokens).
+            .referer(false)
+            .build()?;
+        Ok(Self {
+            client,
+            guard,
+            max_response_bytes: options.max_response_bytes,
+            default_timeout: options.default_timeout,
+        })
+    }
+
+    /// A node whose resolver answers from a fixed table, for tests of the resolver path.
+    #[cfg(test)]
+    pub(crate) fn with_dns_table(
+        options: &HttpOptions,
+        table: &[(&str, std::net::IpAddr)],
+    ) -> Result<Self, ClientError> {
+        let guard = Arc::new(Guard::new(options.allow.clone()));
+        let resolver = GuardedResolver::with_table(Arc::clone(&guard), table);
+        Self::with_resolver(options, guard, resolver)
+    }
+
+    /// The retry policy of an `http.request` node whose definition sets none.
+    pub fn default_retry() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            initial_interval_ms: 500,
+            multiplier: 2.0,
+            max_interval_ms: 10_000,
+            jitter: Jitter::Full,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+enum Method {
+    #[default]
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+}
+
+impl From<Method> for reqwest::Method {
+    fn from(m: Method) -> Self {
+        match m {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Head => reqwest::Method::HEAD,
+            Method::Options => reqwest::Method::OPTIONS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ResponseMode {
+    /// JSON when the content type says so or the body parses; text otherwise.
+    #[default]
+    Auto,
+    Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestConfig {
+    #[serde(default)]
+    method: Method,
+    url: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    query: Map<String, Value>,
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    response: ResponseMode,
+}
+
+fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
+    NodeError::config(format!("invalid {} config: {pointer}: {message}", HttpRequest::TYPE))
+}
+
+fn parse_url(url: &str) -> Result<Url, String> {
+    let url = Url::parse(url).map_err(|e| format!("{url:?} is not a valid URL ({e})"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("unsupported scheme `{other}`: use http or https")),
+    }
+}
+
+fn query_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The request a config describes, before it is sent.
+struct Prepared {
+    method: reqwest::Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+    timeout: Duration,
+    response: ResponseMode,
+}
+
+impl HttpRequest {
+    fn prepare(&self, input: &NodeInput) -> Result<Prepared, NodeError> {
+        let config: RequestConfig = parse_config(Self::TYPE, &input.config)?;
+        let mut url = parse_url(&config.url).map_err(|m| config_error("/url", m))?;
+        if !config.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &config.query {
+                let v = query_value(v).ok_or_else(|| {
+                    config_error(&format!("/query/{k}"), "expected a string, number or boolean")
+                })?;
+                pairs.append_pair(k, &v);
+            }
+        }
+        let mut headers = HeaderMap::with_capacity(config.headers.len() + 2);
+        for (name, value) in &config.headers {
+            let pointer = format!("/headers/{name}");
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| config_error(&pointer, "not a valid header name"))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| config_error(&pointer, "not a valid header value"))?;
+            headers.append(name, value);
+        }
+        if !headers.contains_key(IDEMPOTENCY_KEY) {
+            let key = HeaderValue::from_str(&input.idempotency_key())
+                .map_err(|_| NodeError::config("the node path cannot be sent as a header"))?;
+            headers.insert(IDEMPOTENCY_KEY, key);
+        }
+        let body = match config.body {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => {
+                if !headers.contains_key(CONTENT_TYPE) {
+                    headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                    );
+                }
+                Some(text.into_bytes())
+            }
+            Some(json) => {
+                if !headers.contains_key(CONTENT_TYPE) {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                }
+                Some(json.to_string().into_bytes())
+            }
+        };
+        let mut timeout = config.timeout_ms.map_or(self.default_timeout, Duration::from_millis);
+        if let Some(limit) = input.timeout {
+            timeout = timeout.min(limit);
+        }
+        Ok(Prepared {
+            method: config.method.into(),
+            url,
+            headers,
+            body,
+            timeout,
+            response: config.response,
+        })
+    }
+
+    async fn send(&self, req: Prepared) -> Result<Value, NodeError> {
+        let target = format!("{} {}", req.method, redact(&req.url));
+        let mut builder =
+            self.client.request(req.method, req.url).headers(req.headers).timeout(req.timeout);
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        let mut response = builder.send().await.map_err(|e| classify(e, &target, req.timeout))?;
+        let status = response.status();
+        let headers = headers_to_json(response.headers());
+
+        if status.is_client_error() || status.is_server_error() {
+            let excerpt = read_body(&mut response, ERROR_BODY_EXCERPT, false)
+                .await
+                .map(|b| text_excerpt(&b, ERROR_BODY_EXCERPT))
+                .unwrap_or_default();
+            let message = format!("{target} answered {status}");
+            let details = json!({"status": status.as_u16(), "body": excerpt});
+            let retryable = status.is_server_error() || status.as_u16() == 429;
+            let error = if retryable {
+                NodeError::transient(message)
+            } else {
+                NodeError::permanent(message)
+            };
+            return Err(error.with_details(details));
+        }
+
+        if let Some(len) = response.content_length()
+            && len > self.max_response_bytes as u64
+        {
+            return Err(too_large(self.max_response_bytes));
+        }
+        let bytes = read_body(&mut response, self.max_response_bytes, true)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge => too_large(self.max_response_bytes),
+                BodyError::Read(e) => classify(e, &target, req.timeout),
+            })?;
+        let body = decode_body(&bytes, req.response);
+        Ok(json!({"status": status.as_u16(), "headers": headers, "body": body}))
+    }
+}
+
+fn too_large(max: usize) -> NodeError {
+    NodeError::permanent(format!("response larger than {max} bytes"))
+}
+
+enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+/// Reads the body chunk by chunk, never holding more than `max` bytes. With `strict`, a
+/// longer body is an error; without, reading just stops (error excerpts).
+async fn read_body(
+    response: &mut reqwest::Response,
+    max: usize,
+    strict: bool,
+) -> Result<Vec<u8>, BodyError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if out.len() + chunk.len() > max {
+            if strict {
+                return Err(BodyError::TooLarge);
+            }
+            out.extend_from_slice(&chunk[..max - out.len()]);
+            break;
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// Response headers as an object with lower-case names; repeated headers are joined with
+/// ", " as RFC 9110 allows.
+fn headers_to_json(headers: &HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        // `HeaderName` is always lower case.
+        out.insert(name.as_str().to_string(), Value::String(values.join(", ")));
+    }
+    out
+}
+
+fn decode_body(bytes: &[u8], mode: ResponseMode) -> Value {
+    let text = || Value::String(String::from_utf8_lossy(bytes).into_owned());
+    match mode {
+        ResponseMode::Text => text(),
+        ResponseMode::Auto if bytes.is_empty() => Value::Null,
+        // Whatever the content type says: a JSON body labelled text/plain is still JSON, and
+        // a body labelled JSON that does not parse is still worth seeing as text.
+        ResponseMode::Auto => serde_json::from_slice::<Value>(bytes).unwrap_or_else(|_| text()),
+    }
+}
+
+/// The start of a body as text, cut at a character boundary.
+fn text_excerpt(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// Maps a client error to an error kind. reqwest's own message names the URL, which may hold
+/// credentials, so it is dropped and `target` (no query, no user info) used instead.
+fn classify(error: reqwest::Error, target: &str, timeout: Duration) -> NodeError {
+    if let Some(refusal) = find_refusal(&error) {
+        return match refusal {
+            Refusal::Scheme(_) | Refusal::NoHost | Refusal::TooManyRedirects => {
+                NodeError::permanent(format!("{target}: {refusal}"))
+            }
+            Refusal::Address { .. } | Refusal::HostName { .. } => {
+                NodeError::permanent(refusal.to_string())
+            }
+        };
+    }
+    if error.is_timeout() {
+        return NodeError::timeout(format!("{target} timed out after {} ms", timeout.as_millis()));
+    }
+    let (builder, redirect, connect) = (error.is_builder(), error.is_redirect(), error.is_connect());
+    let cause = error_chain(&error.without_url());
+    if builder {
+        NodeError::config(format!("{target}: {cause}"))
+    } else if redirect {
+        NodeError::permanent(format!("{target}: {cause}"))
+    } else if connect {
+        NodeError::transient(format!("{target}: could not connect: {cause}"))
+    } else {
+        NodeError::transient(format!("{target}: {cause}"))
+    }
+}
+
+/// An error and its sources, `: `-separated, skipping repeats (wrappers often repeat their
+/// source's message).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+#[async_trait]
+impl Node for HttpRequest {
+    fn spec(&self) -> NodeSpec {
+        NodeSpec {
+            type_name: Self::TYPE.to_string(),
+            category: "http".to_string(),
+            description: "Sends an HTTP request and outputs {status, headers, body}; the body is \
+                          parsed when it is JSON. 5xx, 429 and network errors are retried; \
+                          other 4xx fail. Sends Idempotency-Key: {execution_id}/{node_path}. \
+                          Private, loopback and link-local targets are refused unless the \
+                          operator allows them in WEFT_HTTP_ALLOW."
+                .to_string(),
+            trigger: false,
+            ports: Ports::main(),
+            schema: object_schema(
+                "HTTP request",
+                json!({
+                    "method": {
+                        "type": "string",
+                        "title": "Method",
+                        "description": "The HTTP method.",
+                        "enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+                        "default": "GET"
+                    },
+                    "url": {
+                        "type": "string",
+                        "title": "URL",
+                        "description": "An http or https URL; may hold {{ }} templates.",
+                        "minLength": 1,
+                        "examples": ["https://api.example.com/orders/{{ .input.id }}"]
+                    },
+                    "headers": {
+                        "type": "object",
+                        "title": "Headers",
+                        "description": "Request headers. Idempotency-Key and User-Agent are set \
+                                        unless given here.",
+                        "additionalProperties": {"type": "string"},
+                        "default": {}
+                    },
+                    "query": {
+                        "type": "object",
+                        "title": "Query parameters",
+                        "description": "Added to the URL's query string.",
+                        "additionalProperties": {"type": ["string", "number", "boolean"]},
+                        "default": {}
+                    },
+                    "body": {
+                        "title": "Body",
+                        "description": "The request body: a string is sent as text, any \
+                                        other JSON value as JSON (Content-Type set unless \
+                                        given); none when absent or null."
+                    },
+                    "timeout_ms": {
+                        "type": "integer",
+                        "title": "Timeout (ms)",
+                        "description": "Time limit for the whole request, response body \
+                                        included; the operator's default (30 s) when absent.",
+                        "minimum": 1
+                    },
+                    "response": {
+                        "type": "string",
+                        "title": "Response body",
+                        "description": "`auto`: parse JSON when the content type says so or \
+                                        the body parses (an empty body is null); `text`: keep \
+                                        it as a string.",
+                        "enum": ["auto", "text"],
+                        "default": "auto"
+                    }
+                }),
+                &["url"],
+            ),
+            filter_fields: Vec::new(),
+            raw_fields: Vec::new(),
+            default_retry: Some(Self::default_retry()),
+        }
+    }
+
+    fn check_config(&self, config: &Value) -> Vec<ConfigProblem> {
+        let mut out = Vec::new();
+        if let Some(url) = config.get("url").and_then(Value::as_str)
+            && !Template::is_template(url)
+            && let Err(message) = parse_url(url)
+        {
+            out.push(ConfigProblem { pointer: "/url".to_string(), message });
+        }
+        if let Some(headers) = config.get("headers").and_then(Value::as_object) {
+            for (name, value) in headers {
+                let pointer = format!("/headers/{}", weft_core::definition::escape_pointer(name));
+                if HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    out.push(ConfigProblem { pointer, message: "not a valid header name".into() });
+                } else if let Some(v) = value.as_str()
+                    && !Template::is_template(v)
+                    && HeaderValue::from_str(v).is_err()
+                {
+                    out.push(ConfigProblem { pointer, message: "not a valid header value".into() });
+                }
+            }
+        }
+        out
+    }
+
+    async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
+        let request = self.prepare(&input)?;
+        if let Err(refusal) = self.guard.check_url(&request.url) {
+            // IP literals never reach the resolver, so they are checked here.
+            tracing::info!(url = %redact(&request.url), %refusal, "http request refused");
+            return Err(match refusal {
+                Refusal::Scheme(_) | Refusal::NoHost => config_error("/url", refusal),
+                _ => NodeError::permanent(refusal.to_string()),
+            });
+        }
+        let timeout = request.timeout;
+        let target = format!("{} {}", request.method, redact(&request.url));
+        // reqwest enforces the same limit; this outer one also covers the body loop and
+        // makes the outcome a `timeout` whatever stage the request was in.
+        let output = tokio::time::timeout(timeout, self.send(request)).await.map_err(|_| {
+            NodeError::timeout(format!("{target} timed out after {} ms", timeout.as_millis()))
+        })??;
+        Ok(NodeOutput::main(output))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestInput;
+    use axum::Router;
+    use axum::routing::get;
+    use std::net::{IpAddr, SocketAddr};
+
+    async fn serve(app: Router) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn body_decoding_follows_the_mode() {
+        assert_eq!(decode_body(br#"{"a":1}"#, ResponseMode::Auto), json!({"a": 1}));
+        assert_eq!(decode_body(b"12", ResponseMode::Auto), json!(12));
+        assert_eq!(decode_body(b"12", ResponseMode::Text), json!("12"));
+        assert_eq!(decode_body(b"hi", ResponseMode::Auto), json!("hi"));
+        assert_eq!(decode_body(b"{bad", ResponseMode::Auto), json!("{bad"));
+        assert_eq!(decode_body(b"", ResponseMode::Auto), Value::Null);
+        assert_eq!(decode_body(b"", ResponseMode::Text), json!(""));
+    }
+
+    #[test]
+    fn excerpts_cut_at_character_boundaries() {
+        let s = "é".repeat(600); // 1200 bytes
+        let cut = text_excerpt(s.as_bytes(), 1024);
+        assert!(cut.len() <= 1024 && cut.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn literal_urls_and_headers_are_checked_at_design_time() {
+        let node = HttpRequest::new(&HttpOptions::default()).unwrap();
+        let p = node.check_config(&json!({"url": "not a url", "headers": {"bad name": "x"}}));
+        let pointers: Vec<&str> = p.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(pointers, vec!["/url", "/headers/bad name"]);
+        assert!(node.check_config(&json!({"url": "ftp://x/"}))[0].message.contains("scheme"));
+        assert!(node.check_config(&json!({"url": "{{ .input.url }}"})).is_empty());
+    }
+
+    /// A host name that resolves to a forbidden address is refused by the resolver (the
+    /// connection is never made), and passes when its address is allowed.
+    #[tokio::test]
+    async fn names_resolving_to_forbidden_addresses_are_refused() {
+        let addr = serve(Router::new().route("/", get(|| async { "ok" }))).await;
+        let table = [("internal.test", ip("127.0.0.1"))];
+        let url = format!("http://internal.test:{}/", addr.port());
+
+        let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
+        let e = node.run(TestInput::new(json!({"url": url})).build_for(&node).unwrap()).await;
+        let e = e.unwrap_err();
+        assert_eq!(e.kind, weft_core::ErrorKind::Permanent, "{e}");
+        assert!(e.message.contains("loopback") && e.message.contains("WEFT_HTTP_ALLOW"), "{e}");
+
+        let options = HttpOptions {
+            allow: crate::AllowList::parse("127.0.0.1").unwrap(),
+            ..HttpOptions::default()
+        };
+        let node = HttpRequest::with_dns_table(&options, &table).unwrap();
+        let out = node.run(TestInput::new(json!({"url": url})).build_for(&node).unwrap()).await;
+        assert_eq!(out.unwrap().output["body"], json!("ok"));
+
+        // An unknown name is a lookup failure, which may heal: transient.
+        let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
+        let url = format!("http://missing.test:{}/", addr.port());
+        let e = node.run(TestInput::new(json!({"url": url})).build_for(&node).unwrap()).await;
+        assert_eq!(e.unwrap_err().kind, weft_core::ErrorKind::Transient);
+    }
+}

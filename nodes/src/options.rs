@@ -1,0 +1,78 @@
+//! Operator settings of the built-in node types.
+//!
+//! One typed struct per subsystem, built once at startup (from the environment or from the
+//! binary's layered configuration) and handed to [`Registry::builtin`](crate::Registry::builtin).
+//! Nodes never read the environment themselves.
+
+use crate::http::ssrf::{ALLOW_ENV, AllowList, AllowListError};
+use std::time::Duration;
+
+/// Settings of every built-in node type that has any.
+#[derive(Debug, Clone, Default)]
+pub struct NodeOptions {
+    pub http: HttpOptions,
+}
+
+impl NodeOptions {
+    /// Reads every node setting from `WEFT_*` environment variables.
+    pub fn from_env() -> Result<Self, OptionsError> {
+        Ok(Self { http: HttpOptions::from_env()? })
+    }
+}
+
+/// Settings of the `http.request` node.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Non-public targets the node may reach anyway (`WEFT_HTTP_ALLOW`).
+    pub allow: AllowList,
+    /// Largest response body read; a larger one fails the node.
+    pub max_response_bytes: usize,
+    /// Time limit of a request whose config sets no `timeout_ms`.
+    pub default_timeout: Duration,
+    /// Time limit for establishing a connection (TCP and TLS).
+    pub connect_timeout: Duration,
+    /// `User-Agent` sent unless the node's headers set one.
+    pub user_agent: String,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            allow: AllowList::none(),
+            max_response_bytes: 10 * 1024 * 1024,
+            default_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: format!("weft/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Defaults, with the allow-list from `WEFT_HTTP_ALLOW` (comma-separated CIDRs, IP
+    /// addresses or host names). A bad entry is an error, so a typo cannot silently leave a
+    /// target blocked or, worse, be read as something broader.
+    pub fn from_env() -> Result<Self, OptionsError> {
+        let allow = match std::env::var(ALLOW_ENV) {
+            Ok(list) => AllowList::parse(&list)
+                .map_err(|source| OptionsError::Allow { var: ALLOW_ENV, source })?,
+            Err(std::env::VarError::NotPresent) => AllowList::none(),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(OptionsError::NotUnicode { var: ALLOW_ENV });
+            }
+        };
+        Ok(Self { allow, ..Self::default() })
+    }
+}
+
+/// A node setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("{var}: {source}")]
+    Allow {
+        var: &'static str,
+        #[source]
+        source: AllowListError,
+    },
+    #[error("{var} is not valid UTF-8")]
+    NotUnicode { var: &'static str },
+}

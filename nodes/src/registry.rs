@@ -1,0 +1,221 @@
+//! The registry: every node type this process knows, by name.
+//!
+//! It is what core's validation sees through [`NodeCatalog`] (specs and schema checks), what
+//! the `weft nodes` listing and `GET /nodes` print, and what the engine runs nodes through
+//! ([`Registry::run`] checks the rendered config first). Each type's schema is compiled once,
+//! when the type is registered.
+
+use crate::data::{SetNode, TransformNode};
+use crate::flow::{EngineNode, FailNode, IfNode, MergeNode, SwitchNode};
+use crate::http::{ClientError, HttpRequest};
+use crate::options::NodeOptions;
+use crate::schema::{ConfigSchema, Stage};
+use crate::trigger::ManualTrigger;
+use crate::{Node, NodeInput, NodeOutput};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use weft_core::catalog::{ConfigProblem, NodeCatalog};
+use weft_core::{NodeError, NodeSpec};
+
+/// Why a node type could not be registered, or the built-in ones could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("node type `{0}` is already registered")]
+    Duplicate(String),
+    #[error("node type name `{0}` is not valid: use lower-case `category.name`, e.g. `http.request`")]
+    InvalidName(String),
+    #[error("the config schema of node type `{type_name}` is not a valid JSON Schema: {message}")]
+    InvalidSchema { type_name: String, message: String },
+    #[error(transparent)]
+    HttpClient(#[from] ClientError),
+}
+
+struct Entry {
+    spec: NodeSpec,
+    node: Arc<dyn Node>,
+    schema: ConfigSchema,
+}
+
+/// The node types known to this process. Cheap to share behind an `Arc`; immutable once
+/// built.
+pub struct Registry {
+    entries: BTreeMap<String, Entry>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("types", &self.entries.keys()).finish()
+    }
+}
+
+impl Registry {
+    /// A registry with no types (custom catalogs, tests).
+    pub fn empty() -> Self {
+        Self { entries: BTreeMap::new() }
+    }
+
+    /// Every built-in type. Fails only if the HTTP client cannot be built (no usable TLS
+    /// configuration on this machine).
+    pub fn builtin(options: NodeOptions) -> Result<Self, RegistryError> {
+        let mut registry = Self::empty();
+        let mut nodes: Vec<Arc<dyn Node>> = vec![
+            Arc::new(ManualTrigger),
+            Arc::new(SetNode),
+            Arc::new(TransformNode),
+            Arc::new(IfNode),
+            Arc::new(SwitchNode),
+            Arc::new(MergeNode),
+            Arc::new(FailNode),
+            Arc::new(HttpRequest::new(&options.http)?),
+        ];
+        nodes.extend(EngineNode::all().into_iter().map(|n| Arc::new(n) as Arc<dyn Node>));
+        for node in nodes {
+            registry.register(node)?;
+        }
+        Ok(registry)
+    }
+
+    /// Adds a node type. Its name must be new and its schema a valid JSON Schema.
+    pub fn register(&mut self, node: Arc<dyn Node>) -> Result<(), RegistryError> {
+        let spec = node.spec();
+        let name = spec.type_name.clone();
+        if !valid_type_name(&name) {
+            return Err(RegistryError::InvalidName(name));
+        }
+        if self.entries.contains_key(&name) {
+            return Err(RegistryError::Duplicate(name));
+        }
+        let schema = ConfigSchema::compile(spec.schema.clone())
+            .map_err(|message| RegistryError::InvalidSchema { type_name: name.clone(), message })?;
+        self.entries.insert(name, Entry { spec, node, schema });
+        Ok(())
+    }
+
+    /// The node type called `type_name`.
+    pub fn get(&self, type_name: &str) -> Option<Arc<dyn Node>> {
+        self.entries.get(type_name).map(|e| Arc::clone(&e.node))
+    }
+
+    /// Every spec, sorted by type name (the catalog listing).
+    pub fn specs(&self) -> Vec<&NodeSpec> {
+        self.entries.values().map(|e| &e.spec).collect()
+    }
+
+    /// The run-time check of a rendered config: a `config` error naming each wrong field.
+    pub fn check_rendered(&self, type_name: &str, config: &Value) -> Result<(), NodeError> {
+        self.entry(type_name)?.schema.check_rendered(type_name, config)
+    }
+
+    /// Runs one node activation: checks the rendered config, then calls the type's `run`.
+    pub async fn run(&self, type_name: &str, input: NodeInput) -> Result<NodeOutput, NodeError> {
+        let entry = self.entry(type_name)?;
+        entry.schema.check_rendered(type_name, &input.config)?;
+        entry.node.run(input).await
+    }
+
+    fn entry(&self, type_name: &str) -> Result<&Entry, NodeError> {
+        self.entries
+            .get(type_name)
+            .ok_or_else(|| NodeError::config(format!("unknown node type `{type_name}`")))
+    }
+}
+
+/// `category.name`, lower case, with digits, `_` and `-` allowed after the first letter.
+fn valid_type_name(name: &str) -> bool {
+    let part = |p: &str| {
+        p.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    };
+    match name.split_once('.') {
+        Some((category, rest)) => part(category) && rest.split('.').all(part),
+        None => false,
+    }
+}
+
+impl NodeCatalog for Registry {
+    fn spec(&self, type_name: &str) -> Option<&NodeSpec> {
+        self.entries.get(type_name).map(|e| &e.spec)
+    }
+
+    fn type_names(&self) -> Vec<&str> {
+        self.entries.keys().map(String::as_str).collect()
+    }
+
+    /// Schema violations (except where the value is a `{{ }}` template, only known at run
+    /// time), then the type's own checks.
+    fn check_config(&self, type_name: &str, config: &Value) -> Vec<ConfigProblem> {
+        let Some(entry) = self.entries.get(type_name) else {
+            // Core reports unknown types itself, with a "did you mean".
+            return Vec::new();
+        };
+        let mut problems = entry.schema.problems(config, Stage::Design);
+        for p in entry.node.check_config(config) {
+            if !problems.contains(&p) {
+                problems.push(p);
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use serde_json::json;
+    use weft_core::Ports;
+
+    struct Custom(&'static str, Value);
+
+    #[async_trait]
+    impl Node for Custom {
+        fn spec(&self) -> NodeSpec {
+            NodeSpec {
+                type_name: self.0.to_string(),
+                category: "custom".to_string(),
+                description: "test".to_string(),
+                trigger: false,
+                ports: Ports::main(),
+                schema: self.1.clone(),
+                filter_fields: Vec::new(),
+                raw_fields: Vec::new(),
+                default_retry: None,
+            }
+        }
+
+        async fn run(&self, _input: NodeInput) -> Result<NodeOutput, NodeError> {
+            Ok(NodeOutput::main(Value::Null))
+        }
+    }
+
+    #[test]
+    fn registration_rejects_duplicates_bad_names_and_bad_schemas() {
+        let mut r = Registry::empty();
+        r.register(Arc::new(Custom("custom.one", json!({"type": "object"})))).unwrap();
+        assert!(matches!(
+            r.register(Arc::new(Custom("custom.one", json!({})))),
+            Err(RegistryError::Duplicate(n)) if n == "custom.one"
+        ));
+        assert!(matches!(
+            r.register(Arc::new(Custom("NoCategory", json!({})))),
+            Err(RegistryError::InvalidName(_))
+        ));
+        assert!(matches!(
+            r.register(Arc::new(Custom("custom.bad", json!({"type": "nonsense"})))),
+            Err(RegistryError::InvalidSchema { .. })
+        ));
+        assert!(r.get("custom.one").is_some());
+        assert!(r.get("custom.two").is_none());
+    }
+
+    #[test]
+    fn type_names_are_checked() {
+        for ok in ["http.request", "db.pg.query", "ai.chat-v2", "x.y_z"] {
+            assert!(valid_type_name(ok), "{ok}");
+        }
+        for bad in ["http", "Http.request", ".x", "x.", "x..y", "1x.y", "x y.z"] {
+            assert!(!valid_type_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! What both backends share: checking an [`Append`] before any SQL runs, converting the
+//! engine's unsigned counters to SQL's signed integers, page sizes and the clock.
+//!
+//! Keeping these here means SQLite and PostgreSQL refuse exactly the same inputs with exactly
+//! the same errors, which is what lets one test suite cover both.
+
+use crate::{Append, Result, StoreError};
+use std::time::{SystemTime, UNIX_EPOCH};
+use weft_core::{ExecutionId, ExecutionStatus, Millis};
+
+/// The most rows one list call returns, whatever the caller asks for.
+pub(crate) const MAX_PAGE: u32 = 1000;
+/// The page size when the caller passes `limit: 0` (e.g. `ExecutionFilter::default()`).
+pub(crate) const DEFAULT_PAGE: u32 = 100;
+
+/// A page size for SQL `LIMIT`: 0 means the default, anything above [`MAX_PAGE`] is capped.
+pub(crate) fn page_limit(limit: u32) -> i64 {
+    let limit = if limit == 0 {
+        DEFAULT_PAGE
+    } else {
+        limit.min(MAX_PAGE)
+    };
+    i64::from(limit)
+}
+
+/// Wall-clock time for rows the caller gives no timestamp for (workflow saves).
+pub(crate) fn now_millis() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| {
+        Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
+    })
+}
+
+/// An unsigned counter (seq, version, epoch) as the signed 64-bit integer SQL stores.
+pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64> {
+    i64::try_from(value).map_err(|_| {
+        StoreError::Invalid(format!("{what} {value} is larger than the store can hold"))
+    })
+}
+
+/// A stored signed counter back as the engine's unsigned one.
+pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64> {
+    u64::try_from(value)
+        .map_err(|_| StoreError::Invalid(format!("stored {what} {value} is negative")))
+}
+
+/// A stored signed small counter (workflow or format version) back as `u32`.
+pub(crate) fn to_u32(value: i64, what: &str) -> Result<u32> {
+    u32::try_from(value)
+        .map_err(|_| StoreError::Invalid(format!("stored {what} {value} is out of range")))
+}
+
+/// A stored priority back as the engine's `u8`.
+pub(crate) fn to_priority(value: i64) -> Result<u8> {
+    u8::try_from(value)
+        .map_err(|_| StoreError::Invalid(format!("stored priority {value} is out of range")))
+}
+
+/// A workflow version as SQL `integer` (PostgreSQL's is 32-bit signed; SQLite refuses the same
+/// values so both backends behave alike).
+pub(crate) fn version_to_i32(value: u32) -> Result<i32> {
+    i32::try_from(value)
+        .map_err(|_| StoreError::Invalid(format!("workflow version {value} is too large")))
+}
+
+/// Per-status counts in [`ExecutionStatus::ALL`] order, zero for statuses with no row, so a
+/// metrics gauge drops to 0 instead of keeping its last value.
+pub(crate) fn every_status(counted: Vec<(ExecutionStatus, u64)>) -> Vec<(ExecutionStatus, u64)> {
+    ExecutionStatus::ALL
+        .iter()
+        .map(|&status| {
+            let n = counted
+                .iter()
+                .filter(|(s, _)| *s == status)
+                .map(|(_, n)| n)
+                .sum();
+            (status, n)
+        })
+        .collect()
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<ExecutionStatus> {
+    ExecutionStatus::parse(s)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown execution status `{s}` in the store")))
+}
+
+/// The row values an [`Append`] writes, checked and converted before any SQL runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckedAppend {
+    pub expected_version: i64,
+    pub owner_epoch: i64,
+    /// The execution's version after the append: its last event's seq.
+    pub new_version: i64,
+    /// `Some(now)` when the append moves the execution to a terminal status.
+    pub finished_at: Option<Millis>,
+    /// The snapshot's seq and format version, when the append carries one.
+    pub snapshot: Option<(i64, i32)>,
+}
+
+/// Refuses an append whose events do not continue the log from `expected_version` without a
+/// gap, or whose snapshot is ahead of its events. Nothing is written for a refused append.
+pub(crate) fn check_append(a: &Append) -> Result<CheckedAppend> {
+    let id = a.execution_id;
+    for (offset, envelope) in (1u64..).zip(&a.events) {
+        let want = a.expected_version.checked_add(offset);
+        if Some(envelope.seq) != want {
+            return Err(StoreError::Invalid(format!(
+                "execution {id}: event seq {} where {} was expected (events must continue from \
+                 version {} without gaps)",
+                envelope.seq,
+                want.map_or_else(|| "an overflowing seq".to_string(), |w| w.to_string()),
+                a.expected_version
+            )));
+        }
+    }
+    let new_version = a.expected_version + a.events.len() as u64;
+    let snapshot = match &a.snapshot {
+        None => None,
+        Some(s) if s.seq > new_version => {
+            return Err(StoreError::Invalid(format!(
+                "execution {id}: snapshot at seq {} is ahead of the last event (seq {new_version})",
+                s.seq
+            )));
+        }
+        Some(s) => Some((
+            to_i64(s.seq, "snapshot seq")?,
+            i32::try_from(s.format_version).map_err(|_| {
+                StoreError::Invalid(format!(
+                    "snapshot format version {} is too large",
+                    s.format_version
+                ))
+            })?,
+        )),
+    };
+    Ok(CheckedAppend {
+        expected_version: to_i64(a.expected_version, "expected version")?,
+        owner_epoch: to_i64(a.owner_epoch, "owner epoch")?,
+        new_version: to_i64(new_version, "version")?,
+        finished_at: a.status.is_terminal().then_some(a.now),
+        snapshot,
+    })
+}
+
+/// Why an append's guarded UPDATE matched no row, given what the row holds now (`None`: the
+/// execution does not exist).
+pub(crate) fn stale_append_error(
+    id: ExecutionId,
+    current: Option<(i64, i64)>,
+    expected_version: u64,
+    owner_epoch: u64,
+) -> StoreError {
+    match current {
+        None => StoreError::not_found("execution", id),
+        Some((version, epoch)) => StoreError::Conflict(format!(
+            "execution {id} is at version {version} with owner epoch {epoch}; the append expected \
+             version {expected_version} with epoch {owner_epoch}"
+        )),
+    }
+}
+
+/// Why `claim_execution` was refused, given the row's status and owner epoch (`None`: absent).
+pub(crate) fn claim_refused_error(
+    id: ExecutionId,
+    current: Option<(ExecutionStatus, i64)>,
+    epoch: u64,
+) -> StoreError {
+    match current {
+        None => StoreError::not_found("execution", id),
+        Some((status, _)) if status.is_terminal() => {
+            StoreError::Conflict(format!("execution {id} is already finished ({status})"))
+        }
+        Some((_, owner)) => StoreError::Conflict(format!(
+            "execution {id} is owned by epoch {owner}, newer than {epoch}"
+        )),
+    }
+}
+
+/// The password a database URL carries, if any, so messages can be scrubbed of it.
+pub(crate) fn url_password(url: &str) -> Option<&str> {
+    let after_scheme = url.find("://")? + 3;
+    let at = url.rfind('@').filter(|&at| at > after_scheme)?;
+    let creds = &url[after_scheme..at];
+    let password = &creds[creds.find(':')? + 1..];
+    (!password.is_empty()).then_some(password)
+}
+
+/// `message` with the URL's password (if any) replaced, for errors raised while connecting.
+pub(crate) fn scrub(message: String, url: &str) -> String {
+    match url_password(url) {
+        Some(p) if message.contains(p) => message.replace(p, "***"),
+        _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_core::{Event, EventEnvelope};
+
+    fn append(expected_version: u64, seqs: &[u64]) -> Append {
+        Append {
+            execution_id: ExecutionId::new(),
+            expected_version,
+            owner_epoch: 1,
+            events: seqs
+                .iter()
+                .map(|&seq| EventEnvelope {
+                    seq,
+                    at: 0,
+                    event: Event::CancelRequested { reason: "x".into() },
+                })
+                .collect(),
+            status: ExecutionStatus::Running,
+            output: None,
+            error: None,
+            wake_at: None,
+            snapshot: None,
+            now: 5,
+        }
+    }
+
+    #[test]
+    fn appends_must_continue_the_log_without_gaps() {
+        assert_eq!(
+            check_append(&append(2, &[3, 4]))
+                .map(|c| c.new_version)
+                .ok(),
+            Some(4)
+        );
+        assert_eq!(
+            check_append(&append(2, &[])).map(|c| c.new_version).ok(),
+            Some(2)
+        );
+        assert!(matches!(
+            check_append(&append(2, &[4])),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            check_append(&append(2, &[3, 5])),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            check_append(&append(2, &[3, 3])),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            check_append(&append(u64::MAX, &[])),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn page_limits_are_defaulted_and_capped() {
+        assert_eq!(page_limit(0), i64::from(DEFAULT_PAGE));
+        assert_eq!(page_limit(7), 7);
+        assert_eq!(page_limit(50_000), i64::from(MAX_PAGE));
+    }
+
+    #[test]
+    fn passwords_are_scrubbed_from_messages() {
+        let url = "postgres://weft:s3cret@db:5432/weft";
+        assert_eq!(url_password(url), Some("s3cret"));
+        assert_eq!(
+            scrub("auth failed for s3cret".into(), url),
+            "auth failed for ***"
+        );
+        assert_eq!(url_password("postgres://weft@db/weft"), None);
+        assert_eq!(url_password("sqlite://weft-data/weft.db"), None);
+    }
+}

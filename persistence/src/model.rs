@@ -1,0 +1,132 @@
+//! Records the store reads and writes.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use weft_core::event::ParentLink;
+use weft_core::{EventEnvelope, ExecutionId, ExecutionStatus, Millis, WorkflowId};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowRecord {
+    pub id: WorkflowId,
+    pub name: String,
+    pub latest_version: u32,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// One immutable version of a workflow's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowVersion {
+    pub workflow_id: WorkflowId,
+    pub version: u32,
+    pub name: String,
+    pub definition: Value,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewExecution {
+    pub id: ExecutionId,
+    pub workflow_id: WorkflowId,
+    pub workflow_version: u32,
+    pub input: Value,
+    pub priority: u8,
+    pub parent: Option<ParentLink>,
+    pub idempotency_key: Option<String>,
+    pub owner_epoch: u64,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    pub id: ExecutionId,
+    pub workflow_id: WorkflowId,
+    pub workflow_version: u32,
+    pub status: ExecutionStatus,
+    pub input: Value,
+    pub output: Option<Value>,
+    /// An `ExecutionError` as JSON.
+    pub error: Option<Value>,
+    pub priority: u8,
+    pub parent: Option<ParentLink>,
+    pub idempotency_key: Option<String>,
+    /// The seq of the last event written (0 before the first).
+    pub version: u64,
+    pub owner_epoch: u64,
+    /// When the execution next needs to run (earliest timer), if it waits for one.
+    pub wake_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub finished_at: Option<Millis>,
+}
+
+impl ExecutionRecord {
+    /// The row `create_execution` has just inserted for `new`: queued, version 0, no events.
+    pub(crate) fn created(new: NewExecution) -> Self {
+        ExecutionRecord {
+            id: new.id,
+            workflow_id: new.workflow_id,
+            workflow_version: new.workflow_version,
+            status: ExecutionStatus::Queued,
+            input: new.input,
+            output: None,
+            error: None,
+            priority: new.priority,
+            parent: new.parent,
+            idempotency_key: new.idempotency_key,
+            version: 0,
+            owner_epoch: new.owner_epoch,
+            wake_at: None,
+            created_at: new.created_at,
+            updated_at: new.created_at,
+            finished_at: None,
+        }
+    }
+}
+
+/// The columns recovery and the timer service need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionSummary {
+    pub id: ExecutionId,
+    pub workflow_id: WorkflowId,
+    pub status: ExecutionStatus,
+    pub priority: u8,
+    pub wake_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutionFilter {
+    pub workflow_id: Option<WorkflowId>,
+    pub status: Option<ExecutionStatus>,
+    /// Cursor: only executions with a smaller id (older) than this one.
+    pub before: Option<ExecutionId>,
+    /// Page size: 0 means the default (100); at most 1000.
+    pub limit: u32,
+}
+
+/// A serialized execution state at `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub format_version: u32,
+    pub state: Value,
+}
+
+/// One execution's share of a group commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Append {
+    pub execution_id: ExecutionId,
+    /// The version (last seq) the writer's state is at; the events continue from it.
+    pub expected_version: u64,
+    pub owner_epoch: u64,
+    /// Seqs `expected_version + 1 ..` without gaps.
+    pub events: Vec<EventEnvelope>,
+    /// The execution row after these events.
+    pub status: ExecutionStatus,
+    pub output: Option<Value>,
+    pub error: Option<Value>,
+    pub wake_at: Option<Millis>,
+    /// Replaces the execution's snapshot when present (its `seq` is the last event's).
+    pub snapshot: Option<Snapshot>,
+    pub now: Millis,
+}

@@ -1,0 +1,673 @@
+//! The SQLite store: embedded mode (`./weft-data`), `weft run`, and tests.
+//!
+//! Connections are split in two pools. Every write goes through a pool of exactly one
+//! connection, so writers queue fairly in the pool instead of spinning in SQLite's busy handler
+//! (which sleeps in growing steps and makes latency spiky); reads use a small pool of their own
+//! and, thanks to WAL, never wait for the writer. An in-memory database is private to its
+//! connection, so `sqlite::memory:` uses one connection for both, which never expires.
+//!
+//! Durability settings: WAL with `synchronous = NORMAL`. A commit is then safe against a crash
+//! of the process (the case recovery is built for) but the last commits can be lost if the
+//! machine itself loses power before the WAL is checkpointed. `FULL` would add an fsync to every
+//! commit, including each `create_execution`, which caps embedded mode at a few hundred starts
+//! a second on ordinary disks; deployments that need power-loss durability run PostgreSQL.
+
+mod queries;
+
+use crate::common::{
+    CheckedAppend, check_append, claim_refused_error, every_status, now_millis, page_limit,
+    parse_status, scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+};
+use crate::{
+    Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Result, Snapshot,
+    Store, StoreError, WorkflowRecord, WorkflowVersion, redact_url,
+};
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::types::Json;
+use sqlx::{Connection, Row, SqliteConnection};
+use std::str::FromStr;
+use std::time::Duration;
+use tracing::instrument;
+use uuid::fmt::Hyphenated;
+use weft_core::event::ParentLink;
+use weft_core::{Event, EventEnvelope, ExecutionId, ExecutionStatus, Millis, WorkflowId};
+
+/// How long a statement waits for a lock held by another process (or a reader checkpoint)
+/// before giving up with `Unavailable`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a caller waits for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Concurrent readers; the machine this targets has few cores.
+const READ_CONNECTIONS: u32 = 4;
+
+/// Starts every write transaction: takes the write lock up front, so a transaction never has
+/// to upgrade a read lock (which fails with SQLITE_BUSY instead of waiting).
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// A [`Store`] on one SQLite database file (or an in-memory database).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// One connection: SQLite runs one write transaction at a time anyway.
+    writer: SqlitePool,
+    /// The same pool as `writer` for an in-memory database.
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing, with its parent directory) the database `url` names —
+    /// `sqlite://path/to/file.db`, `sqlite:file.db` or `sqlite::memory:` — and runs the
+    /// migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| connect_error(e.into(), url))?
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let store = if in_memory {
+            // Each in-memory connection would be its own empty database: keep exactly one,
+            // forever.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(|e| connect_error(e.into(), url))?;
+            SqliteStore {
+                writer: pool.clone(),
+                reader: pool,
+            }
+        } else {
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+            if let Some(dir) = options.get_filename().parent()
+                && !dir.as_os_str().is_empty()
+            {
+                tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "cannot create directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options.clone())
+                .await
+                .map_err(|e| connect_error(e.into(), url))?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(READ_CONNECTIONS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_lazy_with(options);
+            SqliteStore { writer, reader }
+        };
+
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&store.writer)
+            .await?;
+        tracing::debug!(url = %redact_url(url), in_memory, "sqlite store ready");
+        Ok(store)
+    }
+
+    /// Closes both pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// A connection failure, with the URL (never its password) for the operator.
+fn connect_error(err: StoreError, url: &str) -> StoreError {
+    let context = |m: String| scrub(format!("cannot open {}: {m}", redact_url(url)), url);
+    match err {
+        StoreError::Unavailable(m) => StoreError::Unavailable(context(m)),
+        StoreError::Invalid(m) => StoreError::Invalid(context(m)),
+        StoreError::Internal(m) => StoreError::Internal(context(m)),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query(queries::PING).execute(&self.reader).await?;
+        Ok(())
+    }
+
+    // ---- workflows -------------------------------------------------------------------
+
+    #[instrument(skip_all, fields(workflow_id = %id))]
+    async fn create_workflow(
+        &self,
+        id: WorkflowId,
+        name: &str,
+        definition: &Value,
+    ) -> Result<WorkflowVersion> {
+        let now = now_millis();
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(queries::INSERT_WORKFLOW)
+            .bind(id.0.hyphenated())
+            .bind(name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::exists_on_unique(e, "workflow", id))?;
+        insert_version(&mut tx, id, 1, name, definition, now).await?;
+        tx.commit().await?;
+        Ok(WorkflowVersion {
+            workflow_id: id,
+            version: 1,
+            name: name.to_string(),
+            definition: definition.clone(),
+            created_at: now,
+        })
+    }
+
+    #[instrument(skip_all, fields(workflow_id = %id))]
+    async fn save_workflow_version(
+        &self,
+        id: WorkflowId,
+        name: &str,
+        definition: &Value,
+        expected_latest: Option<u32>,
+    ) -> Result<WorkflowVersion> {
+        let now = now_millis();
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
+        let bumped: Option<i64> = sqlx::query_scalar(queries::BUMP_WORKFLOW_VERSION)
+            .bind(id.0.hyphenated())
+            .bind(name)
+            .bind(now)
+            .bind(expected_latest.map(version_to_i32).transpose()?)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(version) = bumped else {
+            let state: Option<(i64, bool)> = sqlx::query_as(queries::WORKFLOW_STATE)
+                .bind(id.0.hyphenated())
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match state {
+                Some((latest, false)) => StoreError::Conflict(format!(
+                    "workflow {id} is at version {latest}, not {} as expected",
+                    expected_latest.map_or_else(|| "?".into(), |v| v.to_string())
+                )),
+                _ => StoreError::not_found("workflow", id),
+            });
+        };
+        let version = to_u32(version, "workflow version")?;
+        insert_version(&mut tx, id, version, name, definition, now).await?;
+        tx.commit().await?;
+        Ok(WorkflowVersion {
+            workflow_id: id,
+            version,
+            name: name.to_string(),
+            definition: definition.clone(),
+            created_at: now,
+        })
+    }
+
+    async fn get_workflow(&self, id: WorkflowId) -> Result<WorkflowRecord> {
+        let row = sqlx::query(queries::SELECT_WORKFLOW)
+            .bind(id.0.hyphenated())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref()
+            .map(workflow_from_row)
+            .ok_or_else(|| StoreError::not_found("workflow", id))?
+    }
+
+    async fn list_workflows(
+        &self,
+        after: Option<WorkflowId>,
+        limit: u32,
+    ) -> Result<Vec<WorkflowRecord>> {
+        let after = after
+            .map(|a| a.0.hyphenated().to_string())
+            .unwrap_or_default();
+        let rows = sqlx::query(queries::LIST_WORKFLOWS)
+            .bind(after)
+            .bind(page_limit(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(workflow_from_row).collect()
+    }
+
+    async fn get_workflow_version(
+        &self,
+        id: WorkflowId,
+        version: Option<u32>,
+    ) -> Result<WorkflowVersion> {
+        let row = match version {
+            None => sqlx::query(queries::SELECT_LATEST_WORKFLOW_VERSION).bind(id.0.hyphenated()),
+            Some(v) => sqlx::query(queries::SELECT_WORKFLOW_VERSION)
+                .bind(id.0.hyphenated())
+                .bind(i64::from(v)),
+        }
+        .fetch_optional(&self.reader)
+        .await?;
+        match row {
+            Some(row) => version_from_row(&row),
+            None => Err(match version {
+                Some(v) => StoreError::not_found("workflow version", format!("{id}@{v}")),
+                None => StoreError::not_found("workflow", id),
+            }),
+        }
+    }
+
+    async fn list_workflow_versions(&self, id: WorkflowId) -> Result<Vec<WorkflowVersion>> {
+        // Read the workflow and its versions from one snapshot, so a concurrent delete cannot
+        // slip between the existence check and the list.
+        let mut conn = self.reader.acquire().await?;
+        let mut tx = conn.begin().await?;
+        let exists = sqlx::query(queries::SELECT_WORKFLOW)
+            .bind(id.0.hyphenated())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::not_found("workflow", id));
+        }
+        let rows = sqlx::query(queries::LIST_WORKFLOW_VERSIONS)
+            .bind(id.0.hyphenated())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn delete_workflow(&self, id: WorkflowId) -> Result<()> {
+        let deleted = sqlx::query(queries::DELETE_WORKFLOW)
+            .bind(id.0.hyphenated())
+            .bind(now_millis())
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::not_found("workflow", id));
+        }
+        Ok(())
+    }
+
+    // ---- executions ------------------------------------------------------------------
+
+    #[instrument(skip_all, fields(execution_id = %new.id))]
+    async fn create_execution(&self, new: NewExecution) -> Result<(ExecutionRecord, bool)> {
+        let inserted = sqlx::query(queries::INSERT_EXECUTION)
+            .bind(new.id.0.hyphenated())
+            .bind(new.workflow_id.0.hyphenated())
+            .bind(version_to_i32(new.workflow_version)?)
+            .bind(Json(&new.input))
+            .bind(i64::from(new.priority))
+            .bind(new.parent.as_ref().map(|p| p.execution_id.0.hyphenated()))
+            .bind(new.parent.as_ref().map(|p| p.node.as_str()))
+            .bind(new.idempotency_key.as_deref())
+            .bind(to_i64(new.owner_epoch, "owner epoch")?)
+            .bind(new.created_at)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        if inserted == 1 {
+            return Ok((ExecutionRecord::created(new), true));
+        }
+        // Either the idempotency key was used before (return that execution) or the id is
+        // taken by another one.
+        if let Some(key) = &new.idempotency_key {
+            let existing = sqlx::query(queries::SELECT_EXECUTION_BY_KEY)
+                .bind(new.workflow_id.0.hyphenated())
+                .bind(key)
+                .fetch_optional(&self.writer)
+                .await?;
+            if let Some(row) = existing {
+                return Ok((execution_from_row(&row)?, false));
+            }
+        }
+        Err(StoreError::AlreadyExists {
+            what: "execution",
+            id: new.id.to_string(),
+        })
+    }
+
+    async fn get_execution(&self, id: ExecutionId) -> Result<ExecutionRecord> {
+        let row = sqlx::query(queries::SELECT_EXECUTION)
+            .bind(id.0.hyphenated())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref()
+            .map(execution_from_row)
+            .ok_or_else(|| StoreError::not_found("execution", id))?
+    }
+
+    async fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionRecord>> {
+        let rows = queries::list_executions(filter)
+            .build()
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(execution_from_row).collect()
+    }
+
+    async fn count_executions(
+        &self,
+        workflow_id: Option<WorkflowId>,
+    ) -> Result<Vec<(ExecutionStatus, u64)>> {
+        let rows: Vec<(String, i64)> = match workflow_id {
+            Some(w) => sqlx::query_as(queries::COUNT_WORKFLOW_EXECUTIONS).bind(w.0.hyphenated()),
+            None => sqlx::query_as(queries::COUNT_EXECUTIONS),
+        }
+        .fetch_all(&self.reader)
+        .await?;
+        let counted = rows
+            .into_iter()
+            .map(|(status, n)| Ok((parse_status(&status)?, to_u64(n, "count")?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(every_status(counted))
+    }
+
+    #[instrument(skip_all, fields(batch = appends.len()))]
+    async fn append(&self, appends: Vec<Append>) -> Vec<Result<()>> {
+        let mut results: Vec<Result<()>> = Vec::with_capacity(appends.len());
+        let mut pending = Vec::with_capacity(appends.len());
+        for (index, append) in appends.into_iter().enumerate() {
+            match check_append(&append) {
+                Ok(checked) => {
+                    results.push(Ok(()));
+                    pending.push((index, append, checked));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        if pending.is_empty() {
+            return results;
+        }
+        if let Err(batch_error) = self.write_appends(pending, &mut results).await {
+            // Nothing of the batch is committed: the appends that had not failed on their own
+            // fail with the batch.
+            for result in &mut results {
+                if result.is_ok() {
+                    *result = Err(batch_error.clone());
+                }
+            }
+        }
+        results
+    }
+
+    async fn events(
+        &self,
+        id: ExecutionId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<EventEnvelope>> {
+        let rows = sqlx::query(queries::SELECT_EVENTS)
+            .bind(id.0.hyphenated())
+            .bind(to_i64(after_seq, "seq")?)
+            .bind(page_limit(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn latest_snapshot(&self, id: ExecutionId) -> Result<Option<Snapshot>> {
+        let row: Option<(i64, i64, Json<Value>)> = sqlx::query_as(queries::SELECT_SNAPSHOT)
+            .bind(id.0.hyphenated())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|(seq, format_version, Json(state))| {
+            Ok(Snapshot {
+                seq: to_u64(seq, "snapshot seq")?,
+                format_version: to_u32(format_version, "snapshot format version")?,
+                state,
+            })
+        })
+        .transpose()
+    }
+
+    // ---- ownership and recovery --------------------------------------------------------
+
+    async fn next_epoch(&self) -> Result<u64> {
+        let epoch: i64 = sqlx::query_scalar(queries::NEXT_EPOCH)
+            .fetch_one(&self.writer)
+            .await?;
+        to_u64(epoch, "epoch")
+    }
+
+    #[instrument(skip_all, fields(execution_id = %id, epoch))]
+    async fn claim_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord> {
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
+        let claimed = sqlx::query(queries::CLAIM_EXECUTION)
+            .bind(id.0.hyphenated())
+            .bind(to_i64(epoch, "epoch")?)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = claimed {
+            let record = execution_from_row(&row)?;
+            tx.commit().await?;
+            return Ok(record);
+        }
+        let current: Option<(String, i64)> = sqlx::query_as(queries::CLAIM_STATE)
+            .bind(id.0.hyphenated())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = current
+            .map(|(status, owner)| parse_status(&status).map(|s| (s, owner)))
+            .transpose()?;
+        Err(claim_refused_error(id, current, epoch))
+    }
+
+    async fn unfinished_executions(
+        &self,
+        after: Option<ExecutionId>,
+        limit: u32,
+    ) -> Result<Vec<ExecutionSummary>> {
+        let after = after
+            .map(|a| a.0.hyphenated().to_string())
+            .unwrap_or_default();
+        let rows = sqlx::query(queries::UNFINISHED_EXECUTIONS)
+            .bind(after)
+            .bind(page_limit(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    async fn due_executions(&self, now: Millis, limit: u32) -> Result<Vec<ExecutionSummary>> {
+        let rows = sqlx::query(queries::DUE_EXECUTIONS)
+            .bind(now)
+            .bind(page_limit(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+}
+
+impl SqliteStore {
+    /// Writes the checked appends in one transaction, recording each one's own refusal in
+    /// `results`. An `Err` means the transaction as a whole failed and nothing was written.
+    async fn write_appends(
+        &self,
+        pending: Vec<(usize, Append, CheckedAppend)>,
+        results: &mut [Result<()>],
+    ) -> Result<()> {
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
+        for (index, append, checked) in pending {
+            // A savepoint per append: if one fails half way (it should not: its version guard
+            // passed), its partial writes are undone and the rest of the batch still commits.
+            let mut savepoint = tx.begin().await?;
+            match write_append(&mut savepoint, append, checked).await {
+                Ok(()) => savepoint.commit().await?,
+                Err(e) => {
+                    savepoint.rollback().await?;
+                    results[index] = Err(e);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// One append inside the batch transaction: the guarded row update, then its events and
+/// snapshot. Returns `Conflict`/`NotFound` (having written nothing) when the guard fails.
+async fn write_append(conn: &mut SqliteConnection, a: Append, c: CheckedAppend) -> Result<()> {
+    let id = a.execution_id.0.hyphenated();
+    let advanced = sqlx::query(queries::ADVANCE_EXECUTION)
+        .bind(id)
+        .bind(c.expected_version)
+        .bind(c.owner_epoch)
+        .bind(c.new_version)
+        .bind(a.status.as_str())
+        .bind(a.output.as_ref().map(Json))
+        .bind(a.error.as_ref().map(Json))
+        .bind(a.wake_at)
+        .bind(a.now)
+        .bind(c.finished_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if advanced == 0 {
+        let current: Option<(i64, i64)> = sqlx::query_as(queries::EXECUTION_GUARD)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(stale_append_error(
+            a.execution_id,
+            current,
+            a.expected_version,
+            a.owner_epoch,
+        ));
+    }
+    for (seq, envelope) in (c.expected_version + 1..).zip(&a.events) {
+        sqlx::query(queries::INSERT_EVENT)
+            .bind(id)
+            .bind(seq)
+            .bind(envelope.event.type_name())
+            .bind(envelope.event.node())
+            .bind(envelope.at)
+            .bind(Json(envelope.event.data()))
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let (Some(snapshot), Some((seq, format_version))) = (&a.snapshot, c.snapshot) {
+        sqlx::query(queries::UPSERT_SNAPSHOT)
+            .bind(id)
+            .bind(seq)
+            .bind(i64::from(format_version))
+            .bind(Json(&snapshot.state))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_version(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    version: u32,
+    name: &str,
+    definition: &Value,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(queries::INSERT_WORKFLOW_VERSION)
+        .bind(id.0.hyphenated())
+        .bind(i64::from(version))
+        .bind(name)
+        .bind(Json(definition))
+        .bind(now)
+        .execute(conn)
+        .await
+        .map_err(|e| {
+            StoreError::exists_on_unique(e, "workflow version", format!("{id}@{version}"))
+        })?;
+    Ok(())
+}
+
+// ---- rows ----------------------------------------------------------------------------------
+
+fn uuid_column(row: &SqliteRow, column: &str) -> Result<uuid::Uuid> {
+    Ok(row.try_get::<Hyphenated, _>(column)?.into_uuid())
+}
+
+fn workflow_from_row(row: &SqliteRow) -> Result<WorkflowRecord> {
+    Ok(WorkflowRecord {
+        id: WorkflowId(uuid_column(row, "id")?),
+        name: row.try_get("name")?,
+        latest_version: to_u32(row.try_get("latest_version")?, "workflow version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn version_from_row(row: &SqliteRow) -> Result<WorkflowVersion> {
+    Ok(WorkflowVersion {
+        workflow_id: WorkflowId(uuid_column(row, "workflow_id")?),
+        version: to_u32(row.try_get("version")?, "workflow version")?,
+        name: row.try_get("name")?,
+        definition: row.try_get::<Json<Value>, _>("definition")?.0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn execution_from_row(row: &SqliteRow) -> Result<ExecutionRecord> {
+    let parent_id: Option<Hyphenated> = row.try_get("parent_id")?;
+    let parent_node: Option<String> = row.try_get("parent_node")?;
+    Ok(ExecutionRecord {
+        id: ExecutionId(uuid_column(row, "id")?),
+        workflow_id: WorkflowId(uuid_column(row, "workflow_id")?),
+        workflow_version: to_u32(row.try_get("workflow_version")?, "workflow version")?,
+        status: parse_status(row.try_get("status")?)?,
+        input: row.try_get::<Json<Value>, _>("input")?.0,
+        output: row
+            .try_get::<Option<Json<Value>>, _>("output")?
+            .map(|j| j.0),
+        error: row.try_get::<Option<Json<Value>>, _>("error")?.map(|j| j.0),
+        priority: to_priority(row.try_get("priority")?)?,
+        parent: parent_id.zip(parent_node).map(|(id, node)| ParentLink {
+            execution_id: ExecutionId(id.into_uuid()),
+            node,
+        }),
+        idempotency_key: row.try_get("idempotency_key")?,
+        version: to_u64(row.try_get("version")?, "version")?,
+        owner_epoch: to_u64(row.try_get("owner_epoch")?, "owner epoch")?,
+        wake_at: row.try_get("wake_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+fn summary_from_row(row: &SqliteRow) -> Result<ExecutionSummary> {
+    Ok(ExecutionSummary {
+        id: ExecutionId(uuid_column(row, "id")?),
+        workflow_id: WorkflowId(uuid_column(row, "workflow_id")?),
+        status: parse_status(row.try_get("status")?)?,
+        priority: to_priority(row.try_get("priority")?)?,
+        wake_at: row.try_get("wake_at")?,
+    })
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<EventEnvelope> {
+    let type_name: String = row.try_get("type")?;
+    let Json(data) = row.try_get::<Json<Value>, _>("data")?;
+    let seq = to_u64(row.try_get("seq")?, "seq")?;
+    let event = Event::from_parts(&type_name, data).map_err(|e| {
+        StoreError::Invalid(format!(
+            "stored event {seq} (`{type_name}`) cannot be read: {e}"
+        ))
+    })?;
+    Ok(EventEnvelope {
+        seq,
+        at: row.try_get("at")?,
+        event,
+    })
+}

@@ -1,0 +1,189 @@
+//! Every statement the SQLite store runs, in one place, so the schema and the SQL can be read
+//! side by side. All values are bound parameters (`?N`); nothing is formatted into SQL text.
+//!
+//! The status lists `('queued', 'running', 'waiting')` are spelled out literally because SQLite
+//! only uses the partial indexes of the migration when a query's predicate matches theirs.
+
+use crate::ExecutionFilter;
+use crate::common::page_limit;
+use sqlx::{QueryBuilder, Sqlite};
+
+/// The columns `execution_from_row` reads, in a macro so `concat!` can build `&'static str`
+/// statements from it.
+macro_rules! execution_columns {
+    () => {
+        "id, workflow_id, workflow_version, status, input, output, error, priority, parent_id, \
+         parent_node, idempotency_key, version, owner_epoch, wake_at, created_at, updated_at, \
+         finished_at"
+    };
+}
+
+macro_rules! summary_columns {
+    () => {
+        "id, workflow_id, status, priority, wake_at"
+    };
+}
+
+macro_rules! version_columns {
+    () => {
+        "workflow_id, version, name, definition, created_at"
+    };
+}
+
+pub(super) const PING: &str = "SELECT 1";
+
+// ---- workflows -------------------------------------------------------------------------
+
+pub(super) const INSERT_WORKFLOW: &str = "INSERT INTO workflows \
+     (id, name, latest_version, deleted, created_at, updated_at) VALUES (?1, ?2, 1, 0, ?3, ?3)";
+
+pub(super) const INSERT_WORKFLOW_VERSION: &str = concat!(
+    "INSERT INTO workflow_versions (",
+    version_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5)"
+);
+
+/// Takes the next version number; matches nothing when the workflow is missing, deleted, or
+/// (with `?4`) not at the version the caller expects.
+pub(super) const BUMP_WORKFLOW_VERSION: &str = "UPDATE workflows \
+     SET latest_version = latest_version + 1, name = ?2, updated_at = ?3 \
+     WHERE id = ?1 AND deleted = 0 AND (?4 IS NULL OR latest_version = ?4) \
+     RETURNING latest_version";
+
+pub(super) const WORKFLOW_STATE: &str =
+    "SELECT latest_version, deleted FROM workflows WHERE id = ?1";
+
+pub(super) const SELECT_WORKFLOW: &str = "SELECT id, name, latest_version, created_at, updated_at \
+     FROM workflows WHERE id = ?1 AND deleted = 0";
+
+/// `?1` is the cursor; the empty string sorts before every id.
+pub(super) const LIST_WORKFLOWS: &str = "SELECT id, name, latest_version, created_at, updated_at \
+     FROM workflows WHERE deleted = 0 AND id > ?1 ORDER BY id LIMIT ?2";
+
+pub(super) const SELECT_LATEST_WORKFLOW_VERSION: &str = "SELECT v.workflow_id, v.version, v.name, \
+     v.definition, v.created_at FROM workflows w JOIN workflow_versions v \
+     ON v.workflow_id = w.id AND v.version = w.latest_version WHERE w.id = ?1 AND w.deleted = 0";
+
+pub(super) const SELECT_WORKFLOW_VERSION: &str = concat!(
+    "SELECT ",
+    version_columns!(),
+    " FROM workflow_versions WHERE workflow_id = ?1 AND version = ?2"
+);
+
+pub(super) const LIST_WORKFLOW_VERSIONS: &str = concat!(
+    "SELECT ",
+    version_columns!(),
+    " FROM workflow_versions WHERE workflow_id = ?1 ORDER BY version"
+);
+
+pub(super) const DELETE_WORKFLOW: &str =
+    "UPDATE workflows SET deleted = 1, updated_at = ?2 WHERE id = ?1 AND deleted = 0";
+
+// ---- executions ------------------------------------------------------------------------
+
+/// Does nothing when the id or the (workflow, idempotency key) pair is taken; the caller then
+/// looks up which.
+pub(super) const INSERT_EXECUTION: &str = "INSERT INTO executions \
+     (id, workflow_id, workflow_version, status, input, priority, parent_id, parent_node, \
+      idempotency_key, version, owner_epoch, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?10) \
+     ON CONFLICT DO NOTHING";
+
+pub(super) const SELECT_EXECUTION: &str = concat!(
+    "SELECT ",
+    execution_columns!(),
+    " FROM executions WHERE id = ?1"
+);
+
+pub(super) const SELECT_EXECUTION_BY_KEY: &str = concat!(
+    "SELECT ",
+    execution_columns!(),
+    " FROM executions WHERE workflow_id = ?1 AND idempotency_key = ?2"
+);
+
+pub(super) const COUNT_EXECUTIONS: &str = "SELECT status, COUNT(*) FROM executions GROUP BY status";
+
+pub(super) const COUNT_WORKFLOW_EXECUTIONS: &str =
+    "SELECT status, COUNT(*) FROM executions WHERE workflow_id = ?1 GROUP BY status";
+
+/// Newest first with the optional filters; only the filters present appear in the SQL, so
+/// each combination gets a plan that uses its index.
+pub(super) fn list_executions(filter: &ExecutionFilter) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::new(concat!(
+        "SELECT ",
+        execution_columns!(),
+        " FROM executions WHERE 1 = 1"
+    ));
+    if let Some(workflow_id) = filter.workflow_id {
+        q.push(" AND workflow_id = ")
+            .push_bind(workflow_id.0.hyphenated());
+    }
+    if let Some(status) = filter.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(before) = filter.before {
+        q.push(" AND id < ").push_bind(before.0.hyphenated());
+    }
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(page_limit(filter.limit));
+    q
+}
+
+// ---- the event log ---------------------------------------------------------------------
+
+/// The optimistic-locking guard: moves the row to the append's state only if it is still at
+/// the version and owner epoch the writer saw. `finished_at` keeps the first finish time.
+pub(super) const ADVANCE_EXECUTION: &str = "UPDATE executions \
+     SET version = ?4, status = ?5, output = ?6, error = ?7, wake_at = ?8, updated_at = ?9, \
+         finished_at = CASE WHEN ?10 IS NULL THEN NULL ELSE COALESCE(finished_at, ?10) END \
+     WHERE id = ?1 AND version = ?2 AND owner_epoch = ?3";
+
+/// What the guard compared against, to tell a stale writer from a missing execution.
+pub(super) const EXECUTION_GUARD: &str =
+    "SELECT version, owner_epoch FROM executions WHERE id = ?1";
+
+pub(super) const INSERT_EVENT: &str = "INSERT INTO events (execution_id, seq, type, node_id, at, data) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Keeps only the latest snapshot; an older one never replaces a newer one.
+pub(super) const UPSERT_SNAPSHOT: &str = "INSERT INTO snapshots (execution_id, seq, format_version, state) \
+     VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (execution_id) DO UPDATE \
+     SET seq = excluded.seq, format_version = excluded.format_version, state = excluded.state \
+     WHERE excluded.seq >= snapshots.seq";
+
+pub(super) const SELECT_EVENTS: &str = "SELECT seq, type, at, data FROM events \
+     WHERE execution_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+
+pub(super) const SELECT_SNAPSHOT: &str =
+    "SELECT seq, format_version, state FROM snapshots WHERE execution_id = ?1";
+
+// ---- ownership and recovery ------------------------------------------------------------
+
+pub(super) const NEXT_EPOCH: &str =
+    "UPDATE epochs SET value = value + 1 WHERE id = 1 RETURNING value";
+
+pub(super) const CLAIM_EXECUTION: &str = concat!(
+    "UPDATE executions SET owner_epoch = ?2 \
+     WHERE id = ?1 AND owner_epoch <= ?2 AND status IN ('queued', 'running', 'waiting') \
+     RETURNING ",
+    execution_columns!()
+);
+
+pub(super) const CLAIM_STATE: &str = "SELECT status, owner_epoch FROM executions WHERE id = ?1";
+
+/// `?1` is the cursor; the empty string sorts before every id.
+pub(super) const UNFINISHED_EXECUTIONS: &str = concat!(
+    "SELECT ",
+    summary_columns!(),
+    " FROM executions WHERE status IN ('queued', 'running', 'waiting') AND id > ?1 \
+     ORDER BY id LIMIT ?2"
+);
+
+pub(super) const DUE_EXECUTIONS: &str = concat!(
+    "SELECT ",
+    summary_columns!(),
+    " FROM executions \
+     WHERE wake_at IS NOT NULL AND status IN ('queued', 'running', 'waiting') AND wake_at <= ?1 \
+     ORDER BY wake_at LIMIT ?2"
+);

@@ -1,0 +1,427 @@
+//! The group-commit writer: many executions' appends, one transaction.
+//!
+//! Every execution actor must make its events durable before acting on them (write-ahead), so
+//! the commit rate bounds the whole engine. One commit per event would cost a round trip and a
+//! WAL flush each; instead the actors hand their appends to one [`EventWriter`] task, which
+//! takes the first waiting append, gathers whatever else arrives within
+//! [`WriterOptions::max_delay`] (up to [`WriterOptions::max_batch`]), writes them all with a
+//! single [`Store::append`] and answers every caller with its own outcome.
+//!
+//! Only one batch is in flight at a time, so two appends of the same execution are committed
+//! in the order they were sent. The task stops when the last [`EventWriter`] handle is dropped,
+//! after answering what it has already taken.
+
+use crate::{Append, Result, Store, StoreError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// How the writer forms batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// The most appends written in one transaction.
+    pub max_batch: usize,
+    /// How long the writer waits for more appends after the first before it commits.
+    /// `Duration::ZERO` commits whatever is already queued, without waiting.
+    pub max_delay: Duration,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            max_batch: 512,
+            max_delay: Duration::from_millis(2),
+        }
+    }
+}
+
+/// Counters of the writer's work since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Calls to [`Store::append`] (transactions attempted).
+    pub batches: u64,
+    /// Appends handed to the store, whatever their outcome.
+    pub appends: u64,
+    /// Appends the store refused or could not write.
+    pub failed_appends: u64,
+    /// The size of the most recent batch.
+    pub last_batch_size: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    batches: AtomicU64,
+    appends: AtomicU64,
+    failed_appends: AtomicU64,
+    last_batch_size: AtomicU64,
+}
+
+/// One append waiting for its batch, with the way back to its caller.
+type Request = (Append, oneshot::Sender<Result<()>>);
+
+/// A handle to the group-commit writer task. Cheap to clone; the task runs while any handle
+/// exists.
+#[derive(Debug, Clone)]
+pub struct EventWriter {
+    requests: mpsc::Sender<Request>,
+    counters: Arc<Counters>,
+}
+
+impl EventWriter {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn spawn(store: Arc<dyn Store>, options: WriterOptions) -> EventWriter {
+        let options = WriterOptions {
+            max_batch: options.max_batch.max(1),
+            ..options
+        };
+        // Room for a few batches: enough that callers rarely wait to enqueue while a batch
+        // commits, small enough that a stalled database pushes back on them.
+        let (requests, inbox) = mpsc::channel(options.max_batch.saturating_mul(4));
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(run(store, options, inbox, counters.clone()));
+        EventWriter { requests, counters }
+    }
+
+    /// Makes `append` durable, together with whatever else is waiting. Resolves once the batch
+    /// has committed: `Ok` means its events are in the store.
+    pub async fn append(&self, append: Append) -> Result<()> {
+        let (reply, outcome) = oneshot::channel();
+        self.requests
+            .send((append, reply))
+            .await
+            .map_err(|_| stopped())?;
+        // A dropped reply means the task ended (it panicked) before answering.
+        outcome.await.map_err(|_| stopped())?
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            appends: self.counters.appends.load(Ordering::Relaxed),
+            failed_appends: self.counters.failed_appends.load(Ordering::Relaxed),
+            last_batch_size: self.counters.last_batch_size.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("writer stopped".into())
+}
+
+/// The writer task: gather a batch, write it, answer, repeat until every handle is gone.
+async fn run(
+    store: Arc<dyn Store>,
+    options: WriterOptions,
+    mut inbox: mpsc::Receiver<Request>,
+    counters: Arc<Counters>,
+) {
+    let mut batch: Vec<Append> = Vec::with_capacity(options.max_batch);
+    let mut replies: Vec<oneshot::Sender<Result<()>>> = Vec::with_capacity(options.max_batch);
+    while let Some(first) = inbox.recv().await {
+        let deadline = Instant::now() + options.max_delay;
+        let mut open = true;
+        push(first, &mut batch, &mut replies);
+        while batch.len() < options.max_batch {
+            // Take what is already queued without touching the timer.
+            match inbox.try_recv() {
+                Ok(request) => {
+                    push(request, &mut batch, &mut replies);
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            if options.max_delay.is_zero() {
+                break;
+            }
+            tokio::select! {
+                request = inbox.recv() => match request {
+                    Some(request) => push(request, &mut batch, &mut replies),
+                    None => {
+                        open = false;
+                        break;
+                    }
+                },
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+
+        let size = batch.len();
+        let mut outcomes = store.append(std::mem::take(&mut batch)).await;
+        if outcomes.len() != size {
+            // A store bug; never leave a caller without an answer.
+            let error = StoreError::Internal(format!(
+                "the store answered {} of {size} appends",
+                outcomes.len()
+            ));
+            outcomes.resize_with(size, || Err(error.clone()));
+        }
+        let failed = outcomes.iter().filter(|o| o.is_err()).count() as u64;
+        // Count before answering, so a caller that reads the stats after its append sees it.
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters.appends.fetch_add(size as u64, Ordering::Relaxed);
+        counters.failed_appends.fetch_add(failed, Ordering::Relaxed);
+        counters
+            .last_batch_size
+            .store(size as u64, Ordering::Relaxed);
+        for (reply, outcome) in replies.drain(..).zip(outcomes) {
+            // The caller may have given up waiting; its append is written all the same.
+            let _ = reply.send(outcome);
+        }
+        tracing::trace!(size, failed, "group commit");
+        if !open {
+            break;
+        }
+    }
+}
+
+fn push(
+    (append, reply): Request,
+    batch: &mut Vec<Append>,
+    replies: &mut Vec<oneshot::Sender<Result<()>>>,
+) {
+    batch.push(append);
+    replies.push(reply);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Snapshot, WorkflowRecord,
+        WorkflowVersion,
+    };
+    use async_trait::async_trait;
+    use serde_json::Value;
+    use std::sync::Mutex;
+    use weft_core::{EventEnvelope, ExecutionId, ExecutionStatus, Millis, WorkflowId};
+
+    /// Records the size of every batch; refuses appends to `refused`; panics when asked to.
+    #[derive(Default)]
+    struct FakeStore {
+        batches: Mutex<Vec<usize>>,
+        refused: Option<ExecutionId>,
+        panic: bool,
+    }
+
+    #[async_trait]
+    impl Store for FakeStore {
+        fn backend(&self) -> &'static str {
+            "fake"
+        }
+        async fn append(&self, appends: Vec<Append>) -> Vec<Result<()>> {
+            assert!(!self.panic, "the store broke");
+            self.batches.lock().unwrap().push(appends.len());
+            appends
+                .iter()
+                .map(|a| match self.refused {
+                    Some(id) if id == a.execution_id => Err(StoreError::Conflict("stale".into())),
+                    _ => Ok(()),
+                })
+                .collect()
+        }
+        async fn ping(&self) -> Result<()> {
+            unreachable!()
+        }
+        async fn create_workflow(
+            &self,
+            _: WorkflowId,
+            _: &str,
+            _: &Value,
+        ) -> Result<WorkflowVersion> {
+            unreachable!()
+        }
+        async fn save_workflow_version(
+            &self,
+            _: WorkflowId,
+            _: &str,
+            _: &Value,
+            _: Option<u32>,
+        ) -> Result<WorkflowVersion> {
+            unreachable!()
+        }
+        async fn get_workflow(&self, _: WorkflowId) -> Result<WorkflowRecord> {
+            unreachable!()
+        }
+        async fn list_workflows(
+            &self,
+            _: Option<WorkflowId>,
+            _: u32,
+        ) -> Result<Vec<WorkflowRecord>> {
+            unreachable!()
+        }
+        async fn get_workflow_version(
+            &self,
+            _: WorkflowId,
+            _: Option<u32>,
+        ) -> Result<WorkflowVersion> {
+            unreachable!()
+        }
+        async fn list_workflow_versions(&self, _: WorkflowId) -> Result<Vec<WorkflowVersion>> {
+            unreachable!()
+        }
+        async fn delete_workflow(&self, _: WorkflowId) -> Result<()> {
+            unreachable!()
+        }
+        async fn create_execution(&self, _: NewExecution) -> Result<(ExecutionRecord, bool)> {
+            unreachable!()
+        }
+        async fn get_execution(&self, _: ExecutionId) -> Result<ExecutionRecord> {
+            unreachable!()
+        }
+        async fn list_executions(&self, _: &ExecutionFilter) -> Result<Vec<ExecutionRecord>> {
+            unreachable!()
+        }
+        async fn count_executions(
+            &self,
+            _: Option<WorkflowId>,
+        ) -> Result<Vec<(ExecutionStatus, u64)>> {
+            unreachable!()
+        }
+        async fn events(&self, _: ExecutionId, _: u64, _: u32) -> Result<Vec<EventEnvelope>> {
+            unreachable!()
+        }
+        async fn latest_snapshot(&self, _: ExecutionId) -> Result<Option<Snapshot>> {
+            unreachable!()
+        }
+        async fn next_epoch(&self) -> Result<u64> {
+            unreachable!()
+        }
+        async fn claim_execution(&self, _: ExecutionId, _: u64) -> Result<ExecutionRecord> {
+            unreachable!()
+        }
+        async fn unfinished_executions(
+            &self,
+            _: Option<ExecutionId>,
+            _: u32,
+        ) -> Result<Vec<ExecutionSummary>> {
+            unreachable!()
+        }
+        async fn due_executions(&self, _: Millis, _: u32) -> Result<Vec<ExecutionSummary>> {
+            unreachable!()
+        }
+    }
+
+    fn append(execution_id: ExecutionId) -> Append {
+        Append {
+            execution_id,
+            expected_version: 0,
+            owner_epoch: 0,
+            events: Vec::new(),
+            status: ExecutionStatus::Running,
+            output: None,
+            error: None,
+            wake_at: None,
+            snapshot: None,
+            now: 0,
+        }
+    }
+
+    async fn append_all(writer: &EventWriter, n: usize) -> Vec<Result<()>> {
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.append(append(ExecutionId::new())).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.expect("append task"));
+        }
+        results
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn batches_are_capped_at_max_batch() {
+        let store = Arc::new(FakeStore::default());
+        let writer = EventWriter::spawn(
+            store.clone(),
+            WriterOptions {
+                max_batch: 4,
+                max_delay: Duration::from_secs(1),
+            },
+        );
+        let results = append_all(&writer, 10).await;
+        assert!(results.iter().all(Result::is_ok));
+        let batches = store.batches.lock().unwrap().clone();
+        assert_eq!(batches.iter().sum::<usize>(), 10);
+        assert!(batches.iter().all(|&b| b <= 4), "{batches:?}");
+        assert_eq!(batches.len(), 3, "{batches:?}");
+        let stats = writer.stats();
+        assert_eq!(
+            (stats.batches, stats.appends, stats.failed_appends),
+            (3, 10, 0)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_append_waits_at_most_max_delay() {
+        let store = Arc::new(FakeStore::default());
+        let max_delay = Duration::from_millis(50);
+        let writer = EventWriter::spawn(
+            store,
+            WriterOptions {
+                max_batch: 64,
+                max_delay,
+            },
+        );
+        let started = Instant::now();
+        writer.append(append(ExecutionId::new())).await.unwrap();
+        assert_eq!(started.elapsed(), max_delay);
+
+        let eager = EventWriter::spawn(
+            Arc::new(FakeStore::default()),
+            WriterOptions {
+                max_batch: 64,
+                max_delay: Duration::ZERO,
+            },
+        );
+        let started = Instant::now();
+        eager.append(append(ExecutionId::new())).await.unwrap();
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn each_caller_gets_its_own_outcome() {
+        let refused = ExecutionId::new();
+        let store = Arc::new(FakeStore {
+            refused: Some(refused),
+            ..FakeStore::default()
+        });
+        let writer = EventWriter::spawn(
+            store,
+            WriterOptions {
+                max_batch: 8,
+                max_delay: Duration::from_millis(20),
+            },
+        );
+        let (ok, conflict) = tokio::join!(
+            writer.append(append(ExecutionId::new())),
+            writer.append(append(refused))
+        );
+        ok.unwrap();
+        assert!(conflict.unwrap_err().is_conflict());
+        assert_eq!(writer.stats().failed_appends, 1);
+    }
+
+    #[tokio::test]
+    async fn a_dead_writer_is_unavailable() {
+        let store = Arc::new(FakeStore {
+            panic: true,
+            ..FakeStore::default()
+        });
+        let writer = EventWriter::spawn(store, WriterOptions::default());
+        for _ in 0..2 {
+            let err = writer.append(append(ExecutionId::new())).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Unavailable(m) if m == "writer stopped"),
+                "{err:?}"
+            );
+        }
+    }
+}

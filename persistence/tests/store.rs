@@ -1,0 +1,97 @@
+//! The store test suite, run against every backend (style: one suite, many backends).
+//!
+//! `store_test_suite!(backend)` generates a module with one `#[tokio::test]` per function of
+//! `suite`, each on a fresh database from `support::backend()`. A behaviour is added once, in
+//! `suite`, and listed once, below.
+
+mod suite;
+mod support;
+
+macro_rules! store_test_suite {
+    ($backend:ident) => {
+        mod $backend {
+            store_test_suite!(@tests $backend:
+                workflow_versions,
+                concurrent_saves_get_distinct_versions,
+                workflow_listing_and_soft_delete,
+                create_get_and_list_executions,
+                idempotency_key_returns_the_same_execution,
+                events_round_trip_every_variant,
+                append_updates_the_execution_row,
+                stale_version_conflicts_and_writes_nothing,
+                stale_epoch_conflicts,
+                mixed_batch_commits_each_append_on_its_own,
+                one_execution_twice_in_a_batch,
+                gaps_in_seqs_are_invalid,
+                only_the_latest_snapshot_is_kept,
+                epochs_strictly_increase,
+                claims_fence_older_owners,
+                unfinished_and_due_executions,
+                unknown_ids_are_not_found,
+                writer_batches_concurrent_appends,
+                writer_reports_each_outcome,
+            );
+        }
+    };
+    (@tests $backend:ident: $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let db = crate::support::$backend().await;
+                crate::suite::$test(&db).await;
+            }
+        )*
+    };
+}
+
+store_test_suite!(sqlite);
+store_test_suite!(postgres);
+
+// ---- connecting ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data_across_calls() {
+    let store = weft_persistence::connect("sqlite::memory:").await.unwrap();
+    let id = weft_core::WorkflowId::new();
+    store
+        .create_workflow(id, "mem", &serde_json::json!({}))
+        .await
+        .unwrap();
+    // Many calls at once on the single connection: all see the same database.
+    let reads: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.get_workflow(id).await })
+        })
+        .collect();
+    for read in reads {
+        assert_eq!(read.await.unwrap().unwrap().name, "mem");
+    }
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_invalid() {
+    let err = weft_persistence::connect("mysql://root:pw@localhost/weft")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, weft_persistence::StoreError::Invalid(_)),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("pw@"), "{err}");
+}
+
+#[tokio::test]
+async fn connection_errors_never_show_the_password() {
+    // Nothing listens on port 1.
+    let url = "postgres://weft:hunter2@127.0.0.1:1/weft?connect_timeout=2";
+    let err = weft_persistence::connect(url).await.err().unwrap();
+    assert!(err.is_transient(), "{err:?}");
+    let message = err.to_string();
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(
+        message.contains("weft:***@127.0.0.1"),
+        "the redacted URL is named: {message}"
+    );
+}

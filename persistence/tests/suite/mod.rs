@@ -1,0 +1,1054 @@
+//! The behaviour every [`Store`] backend must have. Each function is one test; `tests/store.rs`
+//! runs all of them against SQLite and PostgreSQL.
+
+use crate::support::{NOW, TestStore, append, create_execution, events_after, new_execution};
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use weft_core::event::ParentLink;
+use weft_core::{
+    Event, EventEnvelope, ExecutionError, ExecutionId, ExecutionStatus, NodeError, WorkflowId,
+};
+use weft_persistence::{
+    Append, EventWriter, ExecutionFilter, Snapshot, Store, StoreError, WriterOptions,
+};
+
+fn definition(marker: &str) -> serde_json::Value {
+    // Keys deliberately out of alphabetical order: both backends must give them back intact.
+    json!({"name": marker, "nodes": [{"id": "a", "type": "data.set"}], "edges": [], "vars": {"z": 1, "a": 2}})
+}
+
+// ---- workflows -------------------------------------------------------------------------
+
+pub async fn workflow_versions(db: &TestStore) {
+    let store = &db.store;
+    let id = WorkflowId::new();
+    let v1 = store
+        .create_workflow(id, "orders", &definition("v1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (v1.workflow_id, v1.version, v1.name.as_str()),
+        (id, 1, "orders")
+    );
+
+    let err = store
+        .create_workflow(id, "again", &definition("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::AlreadyExists {
+                what: "workflow",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    let v2 = store
+        .save_workflow_version(id, "orders v2", &definition("v2"), Some(1))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    // Someone saved meanwhile: the caller still believes 1 is the latest.
+    let err = store
+        .save_workflow_version(id, "stale", &definition("x"), Some(1))
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    let v3 = store
+        .save_workflow_version(id, "orders v3", &definition("v3"), None)
+        .await
+        .unwrap();
+    assert_eq!(v3.version, 3);
+
+    let record = store.get_workflow(id).await.unwrap();
+    assert_eq!(
+        (record.name.as_str(), record.latest_version),
+        ("orders v3", 3)
+    );
+    assert_eq!(store.get_workflow_version(id, None).await.unwrap(), v3);
+    let stored_v2 = store.get_workflow_version(id, Some(2)).await.unwrap();
+    assert_eq!(stored_v2, v2);
+    assert_eq!(
+        serde_json::to_string(&stored_v2.definition).unwrap(),
+        serde_json::to_string(&definition("v2")).unwrap(),
+        "definitions keep their key order"
+    );
+    let versions = store.list_workflow_versions(id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(versions[0].definition, definition("v1"));
+
+    let missing = store.get_workflow_version(id, Some(9)).await.unwrap_err();
+    assert!(
+        matches!(missing, StoreError::NotFound { .. }),
+        "{missing:?}"
+    );
+    let unknown = store
+        .save_workflow_version(WorkflowId::new(), "x", &definition("x"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            unknown,
+            StoreError::NotFound {
+                what: "workflow",
+                ..
+            }
+        ),
+        "{unknown:?}"
+    );
+}
+
+pub async fn concurrent_saves_get_distinct_versions(db: &TestStore) {
+    let id = WorkflowId::new();
+    db.store
+        .create_workflow(id, "busy", &definition("v1"))
+        .await
+        .unwrap();
+    let saves = (0..10).map(|i| {
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            store
+                .save_workflow_version(id, "busy", &definition(&format!("{i}")), None)
+                .await
+        })
+    });
+    let mut versions = Vec::new();
+    for save in saves {
+        versions.push(save.await.unwrap().unwrap().version);
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (2..=11).collect::<Vec<_>>());
+    assert_eq!(db.store.get_workflow(id).await.unwrap().latest_version, 11);
+}
+
+pub async fn workflow_listing_and_soft_delete(db: &TestStore) {
+    let store = &db.store;
+    let mut ids: Vec<WorkflowId> = (0..3).map(|_| WorkflowId::new()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        store
+            .create_workflow(*id, &format!("wf{i}"), &definition("v1"))
+            .await
+            .unwrap();
+    }
+    ids.sort();
+
+    let first = store.list_workflows(None, 2).await.unwrap();
+    assert_eq!(first.iter().map(|w| w.id).collect::<Vec<_>>(), ids[..2]);
+    let rest = store.list_workflows(Some(first[1].id), 2).await.unwrap();
+    assert_eq!(rest.iter().map(|w| w.id).collect::<Vec<_>>(), ids[2..]);
+
+    let gone = ids[1];
+    store
+        .save_workflow_version(gone, "wf", &definition("v2"), None)
+        .await
+        .unwrap();
+    store.delete_workflow(gone).await.unwrap();
+    let not_found = |r: Result<(), StoreError>| matches!(r, Err(StoreError::NotFound { .. }));
+    assert!(not_found(store.get_workflow(gone).await.map(drop)));
+    assert!(not_found(store.delete_workflow(gone).await));
+    assert!(not_found(
+        store
+            .save_workflow_version(gone, "wf", &definition("v3"), None)
+            .await
+            .map(drop)
+    ));
+    assert!(not_found(
+        store.get_workflow_version(gone, None).await.map(drop)
+    ));
+    assert!(not_found(
+        store.list_workflow_versions(gone).await.map(drop)
+    ));
+    // Executions pinned to a version of a deleted workflow can still load it.
+    assert_eq!(
+        store
+            .get_workflow_version(gone, Some(2))
+            .await
+            .unwrap()
+            .version,
+        2
+    );
+    let listed = store.list_workflows(None, 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|w| w.id).collect::<Vec<_>>(),
+        [ids[0], ids[2]]
+    );
+    let err = store
+        .create_workflow(gone, "reuse", &definition("v1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err:?}");
+}
+
+// ---- executions ------------------------------------------------------------------------
+
+pub async fn create_get_and_list_executions(db: &TestStore) {
+    let store = &db.store;
+    let workflow = WorkflowId::new();
+    let other = WorkflowId::new();
+    let parent = ExecutionId::new();
+
+    let mut first = new_execution(workflow);
+    first.parent = Some(ParentLink {
+        execution_id: parent,
+        node: "each[2]/call".into(),
+    });
+    first.idempotency_key = Some("key-1".into());
+    first.owner_epoch = 7;
+    first.priority = 200;
+    let (created, is_new) = store.create_execution(first.clone()).await.unwrap();
+    assert!(is_new);
+    let fetched = store.get_execution(first.id).await.unwrap();
+    assert_eq!(fetched, created);
+    assert_eq!(fetched.status, ExecutionStatus::Queued);
+    assert_eq!(
+        (fetched.version, fetched.owner_epoch, fetched.priority),
+        (0, 7, 200)
+    );
+    assert_eq!(fetched.parent, first.parent);
+    assert_eq!(fetched.idempotency_key.as_deref(), Some("key-1"));
+    assert_eq!(fetched.input, json!({"n": 1}));
+    assert_eq!(
+        (fetched.created_at, fetched.updated_at, fetched.finished_at),
+        (NOW, NOW, None)
+    );
+
+    let err = store
+        .create_execution(new_execution(other).with_id(first.id))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::AlreadyExists {
+                what: "execution",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    let mut ids = vec![first.id];
+    for i in 0..6 {
+        let w = if i % 2 == 0 { workflow } else { other };
+        ids.push(store.create_execution(new_execution(w)).await.unwrap().0.id);
+    }
+    ids.sort();
+    ids.reverse(); // newest first
+
+    // Page through everything, two at a time.
+    let mut seen = Vec::new();
+    let mut filter = ExecutionFilter {
+        limit: 2,
+        ..ExecutionFilter::default()
+    };
+    loop {
+        let page = store.list_executions(&filter).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        seen.extend(page.iter().map(|e| e.id));
+        filter.before = page.last().map(|e| e.id);
+    }
+    assert_eq!(seen, ids);
+
+    let of_workflow = store
+        .list_executions(&ExecutionFilter {
+            workflow_id: Some(workflow),
+            ..ExecutionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(of_workflow.len(), 4);
+    assert!(of_workflow.iter().all(|e| e.workflow_id == workflow));
+    assert!(of_workflow.windows(2).all(|w| w[0].id > w[1].id));
+
+    store
+        .append(vec![
+            append(ids[0], 0, 0, 1).with_status(ExecutionStatus::Failed),
+        ])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    let failed = store
+        .list_executions(&ExecutionFilter {
+            status: Some(ExecutionStatus::Failed),
+            ..ExecutionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[0]]);
+
+    let counts = store.count_executions(None).await.unwrap();
+    assert_eq!(
+        counts.len(),
+        ExecutionStatus::ALL.len(),
+        "every status is reported: {counts:?}"
+    );
+    let count = |s| {
+        counts
+            .iter()
+            .find(|(status, _)| *status == s)
+            .map(|(_, n)| *n)
+    };
+    assert_eq!(count(ExecutionStatus::Queued), Some(6));
+    assert_eq!(count(ExecutionStatus::Failed), Some(1));
+    assert_eq!(count(ExecutionStatus::Running), Some(0));
+    let per_workflow = store.count_executions(Some(other)).await.unwrap();
+    assert_eq!(per_workflow.iter().map(|(_, n)| n).sum::<u64>(), 3);
+}
+
+pub async fn idempotency_key_returns_the_same_execution(db: &TestStore) {
+    let store = &db.store;
+    let workflow = WorkflowId::new();
+    let mut new = new_execution(workflow);
+    new.idempotency_key = Some("order-42".into());
+    let (original, created) = store.create_execution(new.clone()).await.unwrap();
+    assert!(created);
+
+    // A retried request: new id, same key.
+    let (again, created) = store
+        .create_execution(new.clone().with_id(ExecutionId::new()))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, original);
+
+    // The key is per workflow.
+    let mut elsewhere = new_execution(WorkflowId::new());
+    elsewhere.idempotency_key = Some("order-42".into());
+    assert!(store.create_execution(elsewhere).await.unwrap().1);
+
+    // Racing requests with one key: exactly one creates, all see the same execution.
+    let mut racing = new_execution(workflow);
+    racing.idempotency_key = Some("order-43".into());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = db.store.clone();
+            let new = racing.clone().with_id(ExecutionId::new());
+            tokio::spawn(async move { store.create_execution(new).await })
+        })
+        .collect();
+    let mut created = 0;
+    let mut ids = HashSet::new();
+    for task in tasks {
+        let (record, is_new) = task.await.unwrap().unwrap();
+        created += usize::from(is_new);
+        ids.insert(record.id);
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+}
+
+// ---- the event log ---------------------------------------------------------------------
+
+/// One event of each kind, seqs 1..=14.
+fn every_event() -> Vec<EventEnvelope> {
+    let node_error = NodeError::transient("503 from upstream").with_details(json!({"status": 503}));
+    let events = vec![
+        Event::ExecutionStarted {
+            workflow_id: WorkflowId::new(),
+            version: 3,
+            input: json!({"a": [1, 2, {"b": null}]}),
+            parent: Some(ParentLink {
+                execution_id: ExecutionId::new(),
+                node: "call".into(),
+            }),
+            trigger: Some("webhook".into()),
+        },
+        Event::NodeScheduled {
+            node: "fetch".into(),
+            attempt: 1,
+        },
+        Event::NodeAttemptFailed {
+            node: "fetch".into(),
+            attempt: 1,
+            error: node_error.clone(),
+            seed: u64::MAX,
+        },
+        Event::NodeCompleted {
+            node: "fetch".into(),
+            output: json!({"body": "ok", "n": 1.5}),
+            ports: vec!["main".into()],
+        },
+        Event::NodeSkipped {
+            node: "else".into(),
+        },
+        Event::TimerStarted {
+            node: "wait".into(),
+            due_at: NOW + 60_000,
+        },
+        Event::SignalAwaited {
+            node: "approve".into(),
+            name: "approval".into(),
+            timeout_at: Some(NOW + 5),
+        },
+        Event::SignalReceived {
+            name: "approval".into(),
+            payload: json!({"ok": true}),
+        },
+        Event::ChildStarted {
+            node: "call".into(),
+            child_id: ExecutionId::new(),
+            workflow_id: WorkflowId::new(),
+            version: None,
+            input: json!("text"),
+        },
+        Event::LoopStarted {
+            node: "each".into(),
+            input: json!({"prev": 1}),
+            items: Some(vec![json!(1), json!("two")]),
+        },
+        Event::IterationStarted {
+            node: "each".into(),
+            index: 1,
+        },
+        Event::IterationCompleted {
+            node: "each".into(),
+            index: 1,
+            output: json!([]),
+        },
+        Event::CancelRequested {
+            reason: "operator said so — ünïcode".into(),
+        },
+        Event::ExecutionFinished {
+            status: ExecutionStatus::Failed,
+            output: None,
+            error: Some(ExecutionError::from_node("fetch", &node_error)),
+        },
+    ];
+    // One of each: this match stops compiling when core adds a variant, so the new one gets
+    // added above and its round trip tested.
+    let mut kinds: Vec<usize> = events
+        .iter()
+        .map(|e| match e {
+            Event::ExecutionStarted { .. } => 0,
+            Event::NodeScheduled { .. } => 1,
+            Event::NodeAttemptFailed { .. } => 2,
+            Event::NodeCompleted { .. } => 3,
+            Event::NodeSkipped { .. } => 4,
+            Event::TimerStarted { .. } => 5,
+            Event::SignalAwaited { .. } => 6,
+            Event::SignalReceived { .. } => 7,
+            Event::ChildStarted { .. } => 8,
+            Event::LoopStarted { .. } => 9,
+            Event::IterationStarted { .. } => 10,
+            Event::IterationCompleted { .. } => 11,
+            Event::CancelRequested { .. } => 12,
+            Event::ExecutionFinished { .. } => 13,
+        })
+        .collect();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        (0..14).collect::<Vec<_>>(),
+        "one event of every kind, in order"
+    );
+    events
+        .into_iter()
+        .zip(1u64..)
+        .map(|(event, seq)| EventEnvelope {
+            seq,
+            at: NOW + seq as i64,
+            event,
+        })
+        .collect()
+}
+
+pub async fn events_round_trip_every_variant(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    let events = every_event();
+    let (head, tail) = events.split_at(5);
+
+    store
+        .append(vec![Append {
+            events: head.to_vec(),
+            ..append(id, 0, 0, 0)
+        }])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    let finish = Append {
+        events: tail.to_vec(),
+        status: ExecutionStatus::Failed,
+        error: Some(json!({"kind": "transient", "message": "503 from upstream"})),
+        now: NOW + 9_000,
+        ..append(id, 5, 0, 0)
+    };
+    store.append(vec![finish]).await.pop().unwrap().unwrap();
+
+    assert_eq!(store.events(id, 0, 100).await.unwrap(), events);
+    assert_eq!(store.events(id, 5, 3).await.unwrap(), events[5..8]);
+    assert!(store.events(id, 14, 10).await.unwrap().is_empty());
+
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(
+        (record.version, record.status),
+        (14, ExecutionStatus::Failed)
+    );
+    assert_eq!(
+        record.error,
+        Some(json!({"kind": "transient", "message": "503 from upstream"}))
+    );
+    assert_eq!(
+        (record.updated_at, record.finished_at),
+        (NOW + 9_000, Some(NOW + 9_000))
+    );
+}
+
+pub async fn append_updates_the_execution_row(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    let waiting = Append {
+        status: ExecutionStatus::Waiting,
+        wake_at: Some(NOW + 500),
+        ..append(id, 0, 0, 2)
+    };
+    store.append(vec![waiting]).await.pop().unwrap().unwrap();
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(
+        (record.status, record.version, record.wake_at),
+        (ExecutionStatus::Waiting, 2, Some(NOW + 500))
+    );
+    assert_eq!((record.updated_at, record.finished_at), (NOW + 1_000, None));
+
+    // An append without events still moves the row (e.g. a cleared timer) and keeps the version.
+    let running = append(id, 2, 0, 0);
+    store.append(vec![running]).await.pop().unwrap().unwrap();
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(
+        (record.status, record.version, record.wake_at),
+        (ExecutionStatus::Running, 2, None)
+    );
+
+    let done = Append {
+        output: Some(json!({"total": 3})),
+        now: NOW + 2_000,
+        ..append(id, 2, 0, 1)
+    }
+    .with_status(ExecutionStatus::Succeeded);
+    store.append(vec![done]).await.pop().unwrap().unwrap();
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        (record.output, record.finished_at),
+        (Some(json!({"total": 3})), Some(NOW + 2_000))
+    );
+}
+
+pub async fn stale_version_conflicts_and_writes_nothing(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    store
+        .append(vec![append(id, 0, 0, 2)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+
+    // A second writer that still believes the execution is at version 0.
+    let stale = Append {
+        status: ExecutionStatus::Failed,
+        snapshot: Some(Snapshot {
+            seq: 2,
+            format_version: 1,
+            state: json!("stale"),
+        }),
+        ..append(id, 0, 0, 2)
+    };
+    let err = store.append(vec![stale]).await.pop().unwrap().unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    let ahead = store
+        .append(vec![append(id, 5, 0, 1)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert!(ahead.is_conflict(), "{ahead:?}");
+
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(
+        (record.version, record.status),
+        (2, ExecutionStatus::Running)
+    );
+    assert_eq!(store.events(id, 0, 100).await.unwrap(), events_after(0, 2));
+    assert_eq!(store.latest_snapshot(id).await.unwrap(), None);
+}
+
+pub async fn stale_epoch_conflicts(db: &TestStore) {
+    let store = &db.store;
+    let old_owner = store.next_epoch().await.unwrap();
+    let mut new = new_execution(WorkflowId::new());
+    new.owner_epoch = old_owner;
+    let id = store.create_execution(new).await.unwrap().0.id;
+    store
+        .append(vec![append(id, 0, old_owner, 1)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+
+    // Another instance takes the execution over.
+    let new_owner = store.next_epoch().await.unwrap();
+    assert_eq!(
+        store
+            .claim_execution(id, new_owner)
+            .await
+            .unwrap()
+            .owner_epoch,
+        new_owner
+    );
+
+    let err = store
+        .append(vec![append(id, 1, old_owner, 1)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    store
+        .append(vec![append(id, 1, new_owner, 1)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.get_execution(id).await.unwrap().version, 2);
+}
+
+pub async fn mixed_batch_commits_each_append_on_its_own(db: &TestStore) {
+    let store = &db.store;
+    let good = create_execution(store.as_ref()).await;
+    let stale = create_execution(store.as_ref()).await;
+    let gapped = create_execution(store.as_ref()).await;
+    let unknown = ExecutionId::new();
+    store
+        .append(vec![append(stale, 0, 0, 1)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+
+    let mut with_gap = append(gapped, 0, 0, 2);
+    with_gap.events[1].seq = 3;
+    let results = store
+        .append(vec![
+            Append {
+                snapshot: Some(Snapshot {
+                    seq: 3,
+                    format_version: 1,
+                    state: json!({"ok": 1}),
+                }),
+                ..append(good, 0, 0, 3)
+            },
+            append(stale, 0, 0, 1),
+            append(unknown, 0, 0, 1),
+            with_gap,
+        ])
+        .await;
+    assert_eq!(results.len(), 4);
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(
+        matches!(&results[1], Err(StoreError::Conflict(_))),
+        "{:?}",
+        results[1]
+    );
+    assert!(
+        matches!(
+            &results[2],
+            Err(StoreError::NotFound {
+                what: "execution",
+                ..
+            })
+        ),
+        "{:?}",
+        results[2]
+    );
+    assert!(
+        matches!(&results[3], Err(StoreError::Invalid(_))),
+        "{:?}",
+        results[3]
+    );
+
+    assert_eq!(store.events(good, 0, 10).await.unwrap(), events_after(0, 3));
+    assert_eq!(
+        store.latest_snapshot(good).await.unwrap().map(|s| s.seq),
+        Some(3)
+    );
+    assert_eq!(store.get_execution(stale).await.unwrap().version, 1);
+    assert_eq!(store.events(stale, 0, 10).await.unwrap().len(), 1);
+    assert!(store.events(gapped, 0, 10).await.unwrap().is_empty());
+    assert!(store.events(unknown, 0, 10).await.unwrap().is_empty());
+}
+
+pub async fn one_execution_twice_in_a_batch(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    let other = create_execution(store.as_ref()).await;
+    // A writer that pipelines: its second append builds on its first.
+    let results = store
+        .append(vec![
+            append(id, 0, 0, 1),
+            append(other, 0, 0, 1),
+            append(id, 1, 0, 2),
+        ])
+        .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(store.get_execution(id).await.unwrap().version, 3);
+    assert_eq!(store.events(id, 0, 10).await.unwrap(), events_after(0, 3));
+
+    // Two writers racing from the same version: the first wins, the second conflicts.
+    let results = store
+        .append(vec![append(id, 3, 0, 1), append(id, 3, 0, 1)])
+        .await;
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(
+        matches!(&results[1], Err(e) if e.is_conflict()),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(store.get_execution(id).await.unwrap().version, 4);
+}
+
+pub async fn gaps_in_seqs_are_invalid(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    let mut skips = append(id, 0, 0, 2);
+    skips.events[1].seq = 3;
+    let mut starts_late = append(id, 0, 0, 1);
+    starts_late.events[0].seq = 2;
+    let snapshot_ahead = Append {
+        snapshot: Some(Snapshot {
+            seq: 5,
+            format_version: 1,
+            state: json!(null),
+        }),
+        ..append(id, 0, 0, 1)
+    };
+    for bad in [skips, starts_late, snapshot_ahead] {
+        let err = store.append(vec![bad]).await.pop().unwrap().unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    }
+    assert_eq!(store.get_execution(id).await.unwrap().version, 0);
+    assert!(store.events(id, 0, 10).await.unwrap().is_empty());
+}
+
+pub async fn only_the_latest_snapshot_is_kept(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    assert_eq!(store.latest_snapshot(id).await.unwrap(), None);
+    let first = Snapshot {
+        seq: 2,
+        format_version: 1,
+        state: json!({"done": ["a"]}),
+    };
+    store
+        .append(vec![Append {
+            snapshot: Some(first.clone()),
+            ..append(id, 0, 0, 2)
+        }])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.latest_snapshot(id).await.unwrap(), Some(first));
+
+    // No snapshot in this append: the previous one stays.
+    store
+        .append(vec![append(id, 2, 0, 1)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    let second = Snapshot {
+        seq: 4,
+        format_version: 2,
+        state: json!({"done": ["a", "b"]}),
+    };
+    store
+        .append(vec![Append {
+            snapshot: Some(second.clone()),
+            ..append(id, 3, 0, 1)
+        }])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.latest_snapshot(id).await.unwrap(), Some(second));
+}
+
+// ---- ownership and recovery ------------------------------------------------------------
+
+pub async fn epochs_strictly_increase(db: &TestStore) {
+    let mut last = 0;
+    for _ in 0..5 {
+        let epoch = db.store.next_epoch().await.unwrap();
+        assert!(epoch > last, "{epoch} after {last}");
+        last = epoch;
+    }
+    // Another instance on the same database, drawing concurrently with this one.
+    let other = weft_persistence::connect(&db.url).await.unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                db.store.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move { store.next_epoch().await })
+        })
+        .collect();
+    let mut epochs = HashSet::new();
+    for task in tasks {
+        let epoch = task.await.unwrap().unwrap();
+        assert!(epoch > last);
+        epochs.insert(epoch);
+    }
+    assert_eq!(epochs.len(), 20, "no epoch handed out twice");
+    let max = epochs.into_iter().max().unwrap();
+    assert!(other.next_epoch().await.unwrap() > max);
+}
+
+pub async fn claims_fence_older_owners(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    assert_eq!(store.claim_execution(id, 5).await.unwrap().owner_epoch, 5);
+    // The same owner again (e.g. after a passivation) is fine.
+    assert_eq!(store.claim_execution(id, 5).await.unwrap().owner_epoch, 5);
+    let err = store.claim_execution(id, 4).await.unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    let claimed = store.claim_execution(id, 9).await.unwrap();
+    assert_eq!((claimed.id, claimed.owner_epoch), (id, 9));
+
+    let finished = append(id, 0, 9, 1).with_status(ExecutionStatus::Cancelled);
+    store.append(vec![finished]).await.pop().unwrap().unwrap();
+    let err = store.claim_execution(id, 10).await.unwrap_err();
+    assert!(
+        err.is_conflict(),
+        "a finished execution cannot be claimed: {err:?}"
+    );
+
+    let err = store
+        .claim_execution(ExecutionId::new(), 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}
+
+pub async fn unfinished_and_due_executions(db: &TestStore) {
+    let store = &db.store;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(create_execution(store.as_ref()).await);
+    }
+    ids.sort();
+    // ids[0] queued; ids[1] running; ids[2] waiting until NOW+300; ids[3] waiting until NOW+100;
+    // ids[4] succeeded (with a stale wake_at); ids[5] waiting until later.
+    let waits = |id, at| Append {
+        status: ExecutionStatus::Waiting,
+        wake_at: Some(at),
+        ..append(id, 0, 0, 1)
+    };
+    let results = store
+        .append(vec![
+            append(ids[1], 0, 0, 1),
+            waits(ids[2], NOW + 300),
+            waits(ids[3], NOW + 100),
+            Append {
+                wake_at: Some(NOW),
+                ..append(ids[4], 0, 0, 1).with_status(ExecutionStatus::Succeeded)
+            },
+            waits(ids[5], NOW + 10_000),
+        ])
+        .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    let unfinished: Vec<_> = store
+        .unfinished_executions(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(unfinished, [ids[0], ids[1], ids[2], ids[3], ids[5]]);
+    let page = store.unfinished_executions(None, 2).await.unwrap();
+    assert_eq!(page.iter().map(|s| s.id).collect::<Vec<_>>(), ids[..2]);
+    let next = store.unfinished_executions(Some(ids[1]), 2).await.unwrap();
+    assert_eq!(
+        next.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [ids[2], ids[3]]
+    );
+    assert_eq!(next[0].status, ExecutionStatus::Waiting);
+    assert_eq!(next[0].priority, 5);
+
+    let due = store.due_executions(NOW + 300, 10).await.unwrap();
+    assert_eq!(
+        due.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [ids[3], ids[2]],
+        "earliest first"
+    );
+    assert_eq!(due[0].wake_at, Some(NOW + 100));
+    assert_eq!(store.due_executions(NOW + 300, 1).await.unwrap().len(), 1);
+    assert!(store.due_executions(NOW, 10).await.unwrap().is_empty());
+}
+
+pub async fn unknown_ids_are_not_found(db: &TestStore) {
+    let store = &db.store;
+    let id = ExecutionId::new();
+    let workflow = WorkflowId::new();
+    let is_not_found = |e: StoreError| matches!(e, StoreError::NotFound { .. });
+    assert!(is_not_found(store.get_execution(id).await.unwrap_err()));
+    assert!(is_not_found(
+        store.claim_execution(id, 1).await.unwrap_err()
+    ));
+    assert!(is_not_found(
+        store
+            .append(vec![append(id, 0, 0, 1)])
+            .await
+            .pop()
+            .unwrap()
+            .unwrap_err()
+    ));
+    assert!(is_not_found(
+        store.get_workflow(workflow).await.unwrap_err()
+    ));
+    assert!(is_not_found(
+        store
+            .get_workflow_version(workflow, None)
+            .await
+            .unwrap_err()
+    ));
+    assert!(is_not_found(
+        store
+            .get_workflow_version(workflow, Some(1))
+            .await
+            .unwrap_err()
+    ));
+    assert!(is_not_found(
+        store.list_workflow_versions(workflow).await.unwrap_err()
+    ));
+    assert!(is_not_found(
+        store.delete_workflow(workflow).await.unwrap_err()
+    ));
+    assert_eq!(store.latest_snapshot(id).await.unwrap(), None);
+    assert!(store.events(id, 0, 10).await.unwrap().is_empty());
+    store.ping().await.unwrap();
+}
+
+// ---- the group-commit writer -----------------------------------------------------------
+
+pub async fn writer_batches_concurrent_appends(db: &TestStore) {
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        ids.push(create_execution(db.store.as_ref()).await);
+    }
+    let writer = EventWriter::spawn(
+        db.store.clone(),
+        WriterOptions {
+            max_batch: 64,
+            max_delay: Duration::from_millis(5),
+        },
+    );
+
+    // Each task writes three appends in sequence, as an execution actor does.
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                for version in 0..3 {
+                    writer.append(append(id, version, 0, 1)).await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    let stats = writer.stats();
+    assert_eq!((stats.appends, stats.failed_appends), (600, 0));
+    assert!(stats.batches < 600 / 4, "appends were grouped: {stats:?}");
+    assert!(stats.last_batch_size >= 1);
+    for &id in &ids {
+        assert_eq!(db.store.get_execution(id).await.unwrap().version, 3);
+        assert_eq!(
+            db.store.events(id, 0, 10).await.unwrap(),
+            events_after(0, 3)
+        );
+    }
+}
+
+pub async fn writer_reports_each_outcome(db: &TestStore) {
+    let store: Arc<dyn Store> = db.store.clone();
+    let ok = create_execution(store.as_ref()).await;
+    let stale = create_execution(store.as_ref()).await;
+    store
+        .append(vec![append(stale, 0, 0, 1)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+
+    let writer = EventWriter::spawn(
+        store,
+        WriterOptions {
+            max_batch: 16,
+            max_delay: Duration::from_millis(20),
+        },
+    );
+    let (first, second, third) = tokio::join!(
+        writer.append(append(ok, 0, 0, 1)),
+        writer.append(append(stale, 0, 0, 1)),
+        writer.append(append(ExecutionId::new(), 0, 0, 1)),
+    );
+    first.unwrap();
+    assert!(second.unwrap_err().is_conflict());
+    assert!(matches!(third.unwrap_err(), StoreError::NotFound { .. }));
+    let stats = writer.stats();
+    assert_eq!((stats.appends, stats.failed_appends), (3, 2));
+}
+
+// ---- small conveniences for building records ------------------------------------------
+
+trait WithId {
+    fn with_id(self, id: ExecutionId) -> Self;
+}
+
+impl WithId for weft_persistence::NewExecution {
+    fn with_id(mut self, id: ExecutionId) -> Self {
+        self.id = id;
+        self
+    }
+}
+
+trait WithStatus {
+    fn with_status(self, status: ExecutionStatus) -> Self;
+}
+
+impl WithStatus for Append {
+    /// The append with `status`; a terminal one also ends with `ExecutionFinished`.
+    fn with_status(mut self, status: ExecutionStatus) -> Self {
+        self.status = status;
+        if status.is_terminal()
+            && let Some(last) = self.events.last_mut()
+        {
+            last.event = Event::ExecutionFinished {
+                status,
+                output: self.output.clone(),
+                error: None,
+            };
+        }
+        self
+    }
+}

@@ -1,0 +1,115 @@
+//! `weft serve`: the engine with recovery, the REST API and health endpoints.
+
+use crate::settings::{LogFormat, Settings, init_logging};
+use anyhow::Context;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use weft_actors::Engine;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// TOML config file (settings: listen, database_url, data_dir, log_level, log_format,
+    /// max_body_bytes, [engine]).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Database URL (`postgres://…` or `sqlite://FILE`); also WEFT_DATABASE_URL.
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
+    /// Print the effective configuration and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    let mut settings = match Settings::load(args.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(l) = args.listen {
+        settings.listen = l;
+    }
+    if let Some(u) = args.database_url {
+        settings.database_url = Some(u);
+    }
+    if let Some(f) = args.log_format {
+        settings.log_format = f;
+    }
+    if args.print_config {
+        let mut shown = settings.clone();
+        shown.database_url = shown.database_url.as_deref().map(weft_persistence::redact_url);
+        match toml::to_string_pretty(&shown) {
+            Ok(t) => print!("{t}"),
+            Err(e) => eprintln!("error: {e}"),
+        }
+        return ExitCode::SUCCESS;
+    }
+    init_logging(&settings.log_level, settings.log_format);
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(serve(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "weft serve stopped");
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let url = settings.database_url();
+    if settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    }
+    let store = weft_persistence::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {}", weft_persistence::redact_url(&url)))?;
+    let registry = Arc::new(super::registry()?);
+    let engine = Engine::start(settings.engine.clone(), store, registry).await.context("starting the engine")?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = engine.store().backend(), "weft is serving");
+    eprintln!("Weft listening on http://{addr}");
+    let options = weft_gateway::GatewayOptions { max_body_bytes: settings.max_body_bytes };
+    weft_gateway::serve(listener, engine.clone(), options, shutdown_signal()).await?;
+    engine.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,233 @@
+//! Shared fixtures for the binary's integration tests: a `weft serve` process on a free port,
+//! fresh PostgreSQL databases, a counting HTTP server and polling with deadlines.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const WEFT: &str = env!("CARGO_BIN_EXE_weft");
+
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// Polls `f` until it returns `Some`, failing the test with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `weft serve` child process; killed with SIGKILL when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    port: u16,
+    database_url: String,
+    data_dir: PathBuf,
+    log: PathBuf,
+}
+
+impl Server {
+    pub async fn start(database_url: &str, data_dir: &Path) -> Server {
+        Self::start_on(free_port(), database_url, data_dir).await
+    }
+
+    async fn start_on(port: u16, database_url: &str, data_dir: &Path) -> Server {
+        let log = data_dir.join(format!("serve-{port}-{}.log", Instant::now().elapsed().as_nanos()));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(WEFT)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("WEFT_DATABASE_URL", database_url)
+            .env("WEFT_DATA_DIR", data_dir)
+            .env("WEFT_HTTP_ALLOW", "127.0.0.1")
+            .env("WEFT_ENGINE__PASSIVATE_AFTER_MS", "200")
+            .env("WEFT_ENGINE__TIMER_POLL_MS", "100")
+            .env("WEFT_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("spawn weft serve");
+        let mut s = Server {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            database_url: database_url.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            log,
+        };
+        s.wait_live().await;
+        s
+    }
+
+    async fn wait_live(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(format!("{}/health/live", self.base)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("weft serve exited with {status}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+            }
+            assert!(Instant::now() < deadline, "weft serve did not come up: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs, like a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts a new process on the same port and database.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let s = Server::start_on(self.port, &self.database_url.clone(), &self.data_dir.clone()).await;
+        *self = s;
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub async fn create_workflow(&self, def: &Value) -> String {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/workflows", self.base))
+            .json(def)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 201, "create workflow: {body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn start_execution(&self, workflow: &str, input: Value) -> String {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/workflows/{workflow}/executions", self.base))
+            .json(&json!({ "input": input }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let body: Value = r.json().await.unwrap();
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn execution(&self, id: &str) -> Option<Value> {
+        let r = reqwest::Client::new().get(format!("{}/api/v1/executions/{id}", self.base)).send().await.ok()?;
+        r.status().is_success().then_some(())?;
+        r.json().await.ok()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A fresh PostgreSQL database on 127.0.0.1:5432, dropped with the guard.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+impl PgDatabase {
+    pub async fn create() -> PgDatabase {
+        use sqlx::Connection;
+        let name = format!("weft_it_{}", uuid::Uuid::new_v4().simple());
+        let mut c = sqlx::PgConnection::connect(PG_ADMIN).await.expect("PostgreSQL on 127.0.0.1:5432");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.unwrap();
+        PgDatabase { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop from a fresh runtime on its own thread: the test's runtime may be gone.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(PG_ADMIN).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// An HTTP server on 127.0.0.1 that records the `Idempotency-Key` of every request and
+/// answers 503 to the first request of each key, 200 with `{"ok": true, "key": …}` after.
+#[derive(Clone, Default)]
+pub struct CountingServer {
+    pub keys: Arc<Mutex<Vec<String>>>,
+    pub base: String,
+}
+
+impl CountingServer {
+    pub async fn start() -> CountingServer {
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::routing::any;
+        let keys: Arc<Mutex<Vec<String>>> = Arc::default();
+        let k = keys.clone();
+        let app = axum::Router::new().route(
+            "/{*path}",
+            any(move |headers: HeaderMap| {
+                let keys = k.clone();
+                async move {
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    let first = {
+                        let mut ks = keys.lock().unwrap();
+                        let first = !ks.contains(&key);
+                        ks.push(key.clone());
+                        first
+                    };
+                    if first {
+                        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"busy": true})))
+                    } else {
+                        (StatusCode::OK, axum::Json(json!({"ok": true, "key": key})))
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        CountingServer { keys, base }
+    }
+}

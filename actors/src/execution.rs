@@ -102,7 +102,7 @@ impl Actor for ExecutionActor {
                     info!(execution_id = %st.id, effects = redo.len(), "resuming in-flight work");
                 }
                 st.perform(&myself, redo).await;
-                st.step(&myself, first).await
+                st.step(&myself, first).await.or_else(StepError::into_actor_result)
             }
             Ok(Loaded::Finished) => {
                 myself.stop(Some("finished".into()));
@@ -138,7 +138,7 @@ impl Actor for ExecutionActor {
             reply_inactive(msg, st.id, status.as_str());
             return Ok(());
         }
-        match msg {
+        let r = match msg {
             ExecutionMsg::NodeDone { path, attempt, result } => {
                 if !exec.accepts_result(&path, attempt) {
                     debug!(execution_id = %st.id, node = %path, attempt, "dropping a stale node result");
@@ -155,13 +155,13 @@ impl Actor for ExecutionActor {
             }
             ExecutionMsg::Signal { name, payload, reply } => {
                 let r = st.step(&myself, vec![Event::SignalReceived { name, payload }]).await;
-                let _ = reply.send(r.as_ref().map(|_| ()).map_err(|e| EngineError::Unavailable(e.to_string())));
+                let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
                 r
             }
             ExecutionMsg::Cancel { reason, reply } => {
                 let r = st.step(&myself, vec![Event::CancelRequested { reason }]).await;
                 if let Some(reply) = reply {
-                    let _ = reply.send(r.as_ref().map(|_| ()).map_err(|e| EngineError::Unavailable(e.to_string())));
+                    let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
                 }
                 r
             }
@@ -187,7 +187,8 @@ impl Actor for ExecutionActor {
                 }
                 Ok(())
             }
-        }
+        };
+        r.or_else(StepError::into_actor_result)
     }
 
     async fn handle_supervisor_evt(
@@ -230,6 +231,31 @@ fn reply_inactive(msg: ExecutionMsg, id: ExecutionId, status: &str) {
             let _ = reply.send(Err(err()));
         }
         _ => {}
+    }
+}
+
+/// Why a step did not complete.
+enum StepError {
+    /// A newer owner epoch holds the execution; the actor has stopped.
+    Lost,
+    /// The append failed; the actor fails and the manager brings the execution back.
+    Store(StoreError),
+}
+
+impl StepError {
+    fn to_engine_error(&self) -> EngineError {
+        match self {
+            StepError::Lost => EngineError::Unavailable("the execution is owned by another instance now".into()),
+            StepError::Store(e) => EngineError::Unavailable(format!("could not persist: {e}")),
+        }
+    }
+
+    /// Losing ownership is a clean stop; a failed write fails the actor (and is retried).
+    fn into_actor_result(self) -> Result<(), ActorProcessingErr> {
+        match self {
+            StepError::Lost => Ok(()),
+            StepError::Store(e) => Err(format!("persisting events failed: {e}").into()),
+        }
     }
 }
 
@@ -334,7 +360,7 @@ impl ExecActorState {
 
     /// Records `first`, then decides until quiescent, persists everything in one append,
     /// and performs the effects.
-    async fn step(&mut self, myself: &ActorRef<ExecutionMsg>, first: Vec<Event>) -> Result<(), ActorProcessingErr> {
+    async fn step(&mut self, myself: &ActorRef<ExecutionMsg>, first: Vec<Event>) -> Result<(), StepError> {
         let Some(exec) = self.exec.as_mut() else { return Ok(()) };
         let now = now_ms();
         let before = exec.seq();
@@ -362,13 +388,16 @@ impl ExecActorState {
         }
         if !envs.is_empty() {
             if let Err(e) = self.persist(before, &envs, now).await {
+                // The in-memory state is ahead of the store now: stop without effects and
+                // let the store's state be the truth.
                 self.kill_nodes();
+                self.exec = None;
                 if e.is_conflict() {
                     warn!(execution_id = %self.id, error = %e, "lost ownership; stopping");
                     myself.stop(Some("ownership lost".into()));
-                    return Ok(());
+                    return Err(StepError::Lost);
                 }
-                return Err(format!("persisting events failed: {e}").into());
+                return Err(StepError::Store(e));
             }
             let wf = self.exec.as_ref().map(|e| e.data().workflow_id).unwrap_or_default();
             self.publish(wf, &envs);

@@ -31,8 +31,15 @@ pub fn object_schema(title: &str, properties: Value, required: &[&str]) -> Value
 pub fn parse_config<T: DeserializeOwned>(type_name: &str, config: &Value) -> Result<T, NodeError> {
     serde_path_to_error::deserialize(config).map_err(|e| {
         let pointer = pointer_of(e.path());
-        let pointer = if pointer.is_empty() { "/".to_string() } else { pointer };
-        NodeError::config(format!("invalid {type_name} config: {pointer}: {}", e.inner()))
+        let pointer = if pointer.is_empty() {
+            "/".to_string()
+        } else {
+            pointer
+        };
+        NodeError::config(format!(
+            "invalid {type_name} config: {pointer}: {}",
+            e.inner()
+        ))
     })
 }
 
@@ -80,14 +87,27 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_field() {
-        let e = parse_config::<Cfg>("t.x", &json!({"items": [{"n": 1}, {"n": "two"}]})).unwrap_err();
+        let e =
+            parse_config::<Cfg>("t.x", &json!({"items": [{"n": 1}, {"n": "two"}]})).unwrap_err();
         assert_eq!(e.kind, weft_core::ErrorKind::Config);
-        assert!(e.message.starts_with("invalid t.x config: /items/1/n: invalid type"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("invalid t.x config: /items/1/n: invalid type"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn truthiness_follows_jq() {
-        for v in [json!(true), json!(0), json!(""), json!([]), json!({}), json!("false")] {
+        for v in [
+            json!(true),
+            json!(0),
+            json!(""),
+            json!([]),
+            json!({}),
+            json!("false"),
+        ] {
             assert!(truthy(&v), "{v}");
         }
         assert!(!truthy(&json!(false)));

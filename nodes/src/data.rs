@@ -120,9 +120,14 @@ impl Node for TransformNode {
         // The engine compiles filter fields once per workflow version; a missing one means
         // the node was not run through a compiled workflow.
         let filter = input.filter("filter").ok_or_else(|| {
-            NodeError::config(format!("{}: the `filter` field was not compiled", Self::TYPE))
+            NodeError::config(format!(
+                "{}: the `filter` field was not compiled",
+                Self::TYPE
+            ))
         })?;
-        let output = filter.first(&input.context).map_err(|e| NodeError::permanent(e.message))?;
+        let output = filter
+            .first(&input.context)
+            .map_err(|e| NodeError::permanent(e.message))?;
         Ok(NodeOutput::main(output))
     }
 }

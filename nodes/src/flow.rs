@@ -19,8 +19,13 @@ use weft_core::expr::Template;
 use weft_core::{NodeError, NodeSpec, Ports};
 
 /// Types the engine's state machine runs itself; their `run` is never called.
-pub const ENGINE_TYPES: &[&str] =
-    &["flow.wait", "flow.signal", "flow.call", "flow.for_each", "flow.while"];
+pub const ENGINE_TYPES: &[&str] = &[
+    "flow.wait",
+    "flow.signal",
+    "flow.call",
+    "flow.for_each",
+    "flow.while",
+];
 
 fn spec(
     type_name: &str,
@@ -107,8 +112,15 @@ impl Node for IfNode {
 
     async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
         let config: IfConfig = parse_config(Self::TYPE, &input.config)?;
-        let port = if truthy(&config.condition) { "true" } else { "false" };
-        Ok(NodeOutput::on_ports(input.prev().clone(), vec![port.to_string()]))
+        let port = if truthy(&config.condition) {
+            "true"
+        } else {
+            "false"
+        };
+        Ok(NodeOutput::on_ports(
+            input.prev().clone(),
+            vec![port.to_string()],
+        ))
     }
 }
 
@@ -222,13 +234,20 @@ impl Node for SwitchNode {
         let mut names = Vec::new();
         if let Some(cases) = config.get("cases").and_then(Value::as_array) {
             for (i, case) in cases.iter().enumerate() {
-                check_condition(format!("/cases/{i}/condition"), case.get("condition"), &mut out);
+                check_condition(
+                    format!("/cases/{i}/condition"),
+                    case.get("condition"),
+                    &mut out,
+                );
                 if let Some(name) = case.get("name").and_then(Value::as_str) {
                     names.push((format!("/cases/{i}/name"), name));
                 }
             }
         }
-        let default = config.get("default").and_then(Value::as_str).unwrap_or("default");
+        let default = config
+            .get("default")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
         names.push(("/default".to_string(), default));
         out.extend(port_name_problems(&names));
         out
@@ -257,7 +276,11 @@ impl Node for SwitchNode {
         } else {
             matched.next().map(|c| c.name.clone()).into_iter().collect()
         };
-        let ports = if ports.is_empty() { vec![config.default] } else { ports };
+        let ports = if ports.is_empty() {
+            vec![config.default]
+        } else {
+            ports
+        };
         Ok(NodeOutput::on_ports(input.prev().clone(), ports))
     }
 }
@@ -576,7 +599,13 @@ impl EngineNode {
 
     /// Every engine-run type.
     pub fn all() -> Vec<EngineNode> {
-        vec![Self::wait(), Self::signal(), Self::call(), Self::for_each(), Self::while_loop()]
+        vec![
+            Self::wait(),
+            Self::signal(),
+            Self::call(),
+            Self::for_each(),
+            Self::while_loop(),
+        ]
     }
 }
 
@@ -600,7 +629,10 @@ mod tests {
 
     #[test]
     fn engine_types_match_their_specs() {
-        let names: Vec<String> = EngineNode::all().iter().map(|n| n.spec().type_name).collect();
+        let names: Vec<String> = EngineNode::all()
+            .iter()
+            .map(|n| n.spec().type_name)
+            .collect();
         assert_eq!(names, ENGINE_TYPES);
     }
 
@@ -610,7 +642,11 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].pointer, "/condition");
         assert!(p[0].message.contains("{{ .x > 1 }}"), "{}", p[0].message);
-        assert!(IfNode.check_config(&json!({"condition": "{{ .x > 1 }}"})).is_empty());
+        assert!(
+            IfNode
+                .check_config(&json!({"condition": "{{ .x > 1 }}"}))
+                .is_empty()
+        );
         assert!(IfNode.check_config(&json!({"condition": true})).is_empty());
     }
 
@@ -621,12 +657,17 @@ mod tests {
                       {"name": "error", "condition": "{{ 3 }}"}, {"name": "b", "condition": "{{ 4 }}"}],
             "default": "b"
         }));
-        let got: Vec<(&str, &str)> =
-            p.iter().map(|p| (p.pointer.as_str(), p.message.as_str())).collect();
-        assert_eq!(got, vec![
-            ("/cases/1/name", "port name `a` is used twice"),
-            ("/cases/2/name", "`error` is reserved for on_error: route"),
-            ("/default", "port name `b` is used twice"),
-        ]);
+        let got: Vec<(&str, &str)> = p
+            .iter()
+            .map(|p| (p.pointer.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/cases/1/name", "port name `a` is used twice"),
+                ("/cases/2/name", "`error` is reserved for on_error: route"),
+                ("/default", "port name `b` is used twice"),
+            ]
+        );
     }
 }

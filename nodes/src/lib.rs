@@ -73,7 +73,10 @@ impl NodeInput {
 
     /// The compiled filter for a filter field.
     pub fn filter(&self, field: &str) -> Option<&Filter> {
-        self.filters.iter().find(|(f, _)| f == field).map(|(_, f)| f)
+        self.filters
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, f)| f)
     }
 }
 
@@ -87,7 +90,10 @@ pub struct NodeOutput {
 impl NodeOutput {
     /// Output on the `main` port.
     pub fn main(output: Value) -> Self {
-        Self { output, ports: vec![weft_core::definition::MAIN_PORT.to_string()] }
+        Self {
+            output,
+            ports: vec![weft_core::definition::MAIN_PORT.to_string()],
+        }
     }
 
     pub fn on_ports(output: Value, ports: Vec<String>) -> Self {

@@ -16,7 +16,9 @@ pub struct NodeOptions {
 impl NodeOptions {
     /// Reads every node setting from `WEFT_*` environment variables.
     pub fn from_env() -> Result<Self, OptionsError> {
-        Ok(Self { http: HttpOptions::from_env()? })
+        Ok(Self {
+            http: HttpOptions::from_env()?,
+        })
     }
 }
 
@@ -53,14 +55,19 @@ impl HttpOptions {
     /// target blocked or, worse, be read as something broader.
     pub fn from_env() -> Result<Self, OptionsError> {
         let allow = match std::env::var(ALLOW_ENV) {
-            Ok(list) => AllowList::parse(&list)
-                .map_err(|source| OptionsError::Allow { var: ALLOW_ENV, source })?,
+            Ok(list) => AllowList::parse(&list).map_err(|source| OptionsError::Allow {
+                var: ALLOW_ENV,
+                source,
+            })?,
             Err(std::env::VarError::NotPresent) => AllowList::none(),
             Err(std::env::VarError::NotUnicode(_)) => {
                 return Err(OptionsError::NotUnicode { var: ALLOW_ENV });
             }
         };
-        Ok(Self { allow, ..Self::default() })
+        Ok(Self {
+            allow,
+            ..Self::default()
+        })
     }
 }
 

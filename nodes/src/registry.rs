@@ -23,7 +23,9 @@ use weft_core::{NodeError, NodeSpec};
 pub enum RegistryError {
     #[error("node type `{0}` is already registered")]
     Duplicate(String),
-    #[error("node type name `{0}` is not valid: use lower-case `category.name`, e.g. `http.request`")]
+    #[error(
+        "node type name `{0}` is not valid: use lower-case `category.name`, e.g. `http.request`"
+    )]
     InvalidName(String),
     #[error("the config schema of node type `{type_name}` is not a valid JSON Schema: {message}")]
     InvalidSchema { type_name: String, message: String },
@@ -45,14 +47,18 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("types", &self.entries.keys()).finish()
+        f.debug_struct("Registry")
+            .field("types", &self.entries.keys())
+            .finish()
     }
 }
 
 impl Registry {
     /// A registry with no types (custom catalogs, tests).
     pub fn empty() -> Self {
-        Self { entries: BTreeMap::new() }
+        Self {
+            entries: BTreeMap::new(),
+        }
     }
 
     /// Every built-in type. Fails only if the HTTP client cannot be built (no usable TLS
@@ -69,7 +75,11 @@ impl Registry {
             Arc::new(FailNode),
             Arc::new(HttpRequest::new(&options.http)?),
         ];
-        nodes.extend(EngineNode::all().into_iter().map(|n| Arc::new(n) as Arc<dyn Node>));
+        nodes.extend(
+            EngineNode::all()
+                .into_iter()
+                .map(|n| Arc::new(n) as Arc<dyn Node>),
+        );
         for node in nodes {
             registry.register(node)?;
         }
@@ -86,8 +96,12 @@ impl Registry {
         if self.entries.contains_key(&name) {
             return Err(RegistryError::Duplicate(name));
         }
-        let schema = ConfigSchema::compile(spec.schema.clone())
-            .map_err(|message| RegistryError::InvalidSchema { type_name: name.clone(), message })?;
+        let schema = ConfigSchema::compile(spec.schema.clone()).map_err(|message| {
+            RegistryError::InvalidSchema {
+                type_name: name.clone(),
+                message,
+            }
+        })?;
         self.entries.insert(name, Entry { spec, node, schema });
         Ok(())
     }
@@ -104,7 +118,9 @@ impl Registry {
 
     /// The run-time check of a rendered config: a `config` error naming each wrong field.
     pub fn check_rendered(&self, type_name: &str, config: &Value) -> Result<(), NodeError> {
-        self.entry(type_name)?.schema.check_rendered(type_name, config)
+        self.entry(type_name)?
+            .schema
+            .check_rendered(type_name, config)
     }
 
     /// Runs one node activation: checks the rendered config, then calls the type's `run`.
@@ -125,7 +141,8 @@ impl Registry {
 fn valid_type_name(name: &str) -> bool {
     let part = |p: &str| {
         p.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
     };
     match name.split_once('.') {
         Some((category, rest)) => part(category) && rest.split('.').all(part),
@@ -192,7 +209,8 @@ mod tests {
     #[test]
     fn registration_rejects_duplicates_bad_names_and_bad_schemas() {
         let mut r = Registry::empty();
-        r.register(Arc::new(Custom("custom.one", json!({"type": "object"})))).unwrap();
+        r.register(Arc::new(Custom("custom.one", json!({"type": "object"}))))
+            .unwrap();
         assert!(matches!(
             r.register(Arc::new(Custom("custom.one", json!({})))),
             Err(RegistryError::Duplicate(n)) if n == "custom.one"

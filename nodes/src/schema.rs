@@ -31,7 +31,9 @@ pub(crate) struct ConfigSchema {
 
 impl std::fmt::Debug for ConfigSchema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConfigSchema").field("schema", &self.schema).finish_non_exhaustive()
+        f.debug_struct("ConfigSchema")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,7 +46,10 @@ struct Found {
 
 impl Found {
     fn new(pointer: String, message: String) -> Self {
-        Self { problem: ConfigProblem { pointer, message }, missing: false }
+        Self {
+            problem: ConfigProblem { pointer, message },
+            missing: false,
+        }
     }
 }
 
@@ -101,7 +106,9 @@ impl ConfigSchema {
                 }
             }
             ValidationErrorKind::Required { property } => {
-                let name = property.as_str().map_or_else(|| property.to_string(), str::to_string);
+                let name = property
+                    .as_str()
+                    .map_or_else(|| property.to_string(), str::to_string);
                 out.push(Found {
                     problem: ConfigProblem {
                         pointer: at(&name),
@@ -125,7 +132,12 @@ impl ConfigSchema {
             ValidationErrorKind::Enum { options } => {
                 let options = options.as_array().map_or_else(
                     || options.to_string(),
-                    |o| o.iter().map(Value::to_string).collect::<Vec<_>>().join(", "),
+                    |o| {
+                        o.iter()
+                            .map(Value::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
                 );
                 out.push(Found::new(
                     path.to_string(),
@@ -133,7 +145,10 @@ impl ConfigSchema {
                 ));
             }
             ValidationErrorKind::Constant { expected_value } => {
-                out.push(Found::new(path.to_string(), format!("must be {expected_value}")));
+                out.push(Found::new(
+                    path.to_string(),
+                    format!("must be {expected_value}"),
+                ));
             }
             ValidationErrorKind::Format { format } => {
                 let what = match format.as_str() {
@@ -232,15 +247,21 @@ impl ConfigSchema {
 /// The `config` error for problems found in a rendered config.
 pub(crate) fn problems_to_error(type_name: &str, problems: &[ConfigProblem]) -> NodeError {
     let lines: Vec<String> = problems.iter().map(format_problem).collect();
-    let details: Vec<Value> =
-        problems.iter().map(|p| json!({"pointer": p.pointer, "message": p.message})).collect();
+    let details: Vec<Value> = problems
+        .iter()
+        .map(|p| json!({"pointer": p.pointer, "message": p.message}))
+        .collect();
     NodeError::config(format!("invalid {type_name} config: {}", lines.join("; ")))
         .with_details(json!({ "problems": details }))
 }
 
 /// `/pointer: message`, with `/` standing for the config itself.
 pub(crate) fn format_problem(p: &ConfigProblem) -> String {
-    let pointer = if p.pointer.is_empty() { "/" } else { &p.pointer };
+    let pointer = if p.pointer.is_empty() {
+        "/"
+    } else {
+        &p.pointer
+    };
     format!("{pointer}: {}", p.message)
 }
 
@@ -257,7 +278,10 @@ fn unknown_field_message(name: &str, known: &[String]) -> String {
     match closest {
         Some((_, k)) => format!("unknown field `{name}` (did you mean `{k}`?)"),
         None if known.is_empty() => format!("unknown field `{name}` (this type takes no config)"),
-        None => format!("unknown field `{name}` (known fields: {})", known.join(", ")),
+        None => format!(
+            "unknown field `{name}` (known fields: {})",
+            known.join(", ")
+        ),
     }
 }
 
@@ -329,7 +353,11 @@ mod tests {
     }
 
     fn problems(config: Value, stage: Stage) -> Vec<String> {
-        schema().problems(&config, stage).iter().map(format_problem).collect()
+        schema()
+            .problems(&config, stage)
+            .iter()
+            .map(format_problem)
+            .collect()
     }
 
     #[test]
@@ -347,9 +375,15 @@ mod tests {
             r#"/id: "nope" is not a valid UUID"#,
             "/inner/x: required field is missing",
         ] {
-            assert!(got.iter().any(|g| g.starts_with(expected)), "{expected} not in {got:#?}");
+            assert!(
+                got.iter().any(|g| g.starts_with(expected)),
+                "{expected} not in {got:#?}"
+            );
         }
-        assert_eq!(problems(json!({}), Stage::Rendered), vec!["/method: required field is missing"]);
+        assert_eq!(
+            problems(json!({}), Stage::Rendered),
+            vec!["/method: required field is missing"]
+        );
     }
 
     #[test]
@@ -368,10 +402,21 @@ mod tests {
 
     #[test]
     fn rendered_errors_are_config_errors_with_every_problem() {
-        let e = schema().check_rendered("x.y", &json!({"method": "FETCH", "n": 1.5})).unwrap_err();
+        let e = schema()
+            .check_rendered("x.y", &json!({"method": "FETCH", "n": 1.5}))
+            .unwrap_err();
         assert_eq!(e.kind, weft_core::ErrorKind::Config);
-        assert!(e.message.starts_with("invalid x.y config: /method: \"FETCH\""), "{}", e.message);
-        assert!(e.message.contains("/n: expected an integer"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("invalid x.y config: /method: \"FETCH\""),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("/n: expected an integer"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.details.unwrap()["problems"].as_array().unwrap().len(), 2);
     }
 
@@ -388,9 +433,15 @@ mod tests {
         let run = |c: Value, stage| -> Vec<String> {
             s.problems(&c, stage).iter().map(format_problem).collect()
         };
-        assert_eq!(run(json!({}), Stage::Rendered), vec!["/: set one of `duration_ms`, `until`"]);
         assert_eq!(
-            run(json!({"duration_ms": 5, "until": "2030-01-01T00:00:00Z"}), Stage::Rendered),
+            run(json!({}), Stage::Rendered),
+            vec!["/: set one of `duration_ms`, `until`"]
+        );
+        assert_eq!(
+            run(
+                json!({"duration_ms": 5, "until": "2030-01-01T00:00:00Z"}),
+                Stage::Rendered
+            ),
             vec!["/: set only one of `duration_ms`, `until`"]
         );
         assert_eq!(

@@ -174,12 +174,17 @@ impl TestInput {
         raw.extend(spec.filter_fields.iter().cloned());
         let template = ConfigTemplate::compile(&self.config, &raw).map_err(|errors| {
             let e = &errors[0];
-            HarnessError::Template { pointer: e.pointer.clone(), message: e.error.message.clone() }
+            HarnessError::Template {
+                pointer: e.pointer.clone(),
+                message: e.error.message.clone(),
+            }
         })?;
-        let config = template.render(&context).map_err(|e| HarnessError::Template {
-            pointer: e.pointer,
-            message: e.error.message,
-        })?;
+        let config = template
+            .render(&context)
+            .map_err(|e| HarnessError::Template {
+                pointer: e.pointer,
+                message: e.error.message,
+            })?;
         let mut filters = Vec::new();
         for field in &spec.filter_fields {
             if let Some(source) = self.config.get(field).and_then(Value::as_str) {

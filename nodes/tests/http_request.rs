@@ -29,7 +29,9 @@ async fn echo(request: Request) -> Response {
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or("<binary>"))))
         .collect();
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     axum::Json(json!({
         "method": parts.method.as_str(),
         "query": parts.uri.query(),
@@ -61,16 +63,22 @@ async fn stream(Path(n): Path<usize>) -> Response {
 
 fn app() -> Router {
     Router::new()
-        .route("/json", get(|| async { axum::Json(json!({"ok": true, "n": 1})) }))
+        .route(
+            "/json",
+            get(|| async { axum::Json(json!({"ok": true, "n": 1})) }),
+        )
         .route("/text", get(|| async { "plain text" }))
         .route("/echo", any(echo))
         .route("/status/{code}", any(status))
-        .route("/big/{n}", get(|n: Path<usize>| async move { vec![b'x'; n.0] }))
+        .route(
+            "/big/{n}",
+            get(|n: Path<usize>| async move { vec![b'x'; n.0] }),
+        )
         .route("/stream/{n}", get(stream))
         .route("/redirect", get(redirect))
         .route("/loop", get(|| async { Redirect::temporary("/loop") }))
         // Never answers: the node's time limit is the only way out.
-        .route("/hang", get(|| std::future::pending::<&'static str>()))
+        .route("/hang", get(std::future::pending::<&'static str>))
         .route(
             "/headers",
             get(|| async {
@@ -89,7 +97,9 @@ struct Server {
 
 impl Server {
     async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move { axum::serve(listener, app()).await });
         Server { addr }
@@ -109,11 +119,16 @@ fn registry_with(options: HttpOptions) -> Registry {
 }
 
 fn allowing(list: &str) -> Registry {
-    registry_with(HttpOptions { allow: AllowList::parse(list).unwrap(), ..HttpOptions::default() })
+    registry_with(HttpOptions {
+        allow: AllowList::parse(list).unwrap(),
+        ..HttpOptions::default()
+    })
 }
 
 async fn request(r: &Registry, input: TestInput) -> Result<NodeOutput, NodeError> {
-    let input = input.build(r.spec(TYPE).unwrap()).map_err(NodeError::from)?;
+    let input = input
+        .build(r.spec(TYPE).unwrap())
+        .map_err(NodeError::from)?;
     r.run(TYPE, input).await
 }
 
@@ -135,11 +150,22 @@ async fn json_responses_are_parsed() {
 async fn headers_are_lower_case_and_text_mode_keeps_the_body() {
     let server = Server::start().await;
     let r = allowing("127.0.0.1");
-    let out = call(&r, json!({"url": server.url("/headers")})).await.unwrap();
+    let out = call(&r, json!({"url": server.url("/headers")}))
+        .await
+        .unwrap();
     assert_eq!(out["headers"]["x-custom"], "one");
     assert_eq!(out["headers"]["x-multi"], "a, b");
-    assert_eq!(out["body"], json!([1, 2]), "auto parses a body that is JSON");
-    let out = call(&r, json!({"url": server.url("/headers"), "response": "text"})).await.unwrap();
+    assert_eq!(
+        out["body"],
+        json!([1, 2]),
+        "auto parses a body that is JSON"
+    );
+    let out = call(
+        &r,
+        json!({"url": server.url("/headers"), "response": "text"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["body"], "[1,2]");
     let out = call(&r, json!({"url": server.url("/text")})).await.unwrap();
     assert_eq!(out["body"], "plain text");
@@ -164,9 +190,17 @@ async fn sends_idempotency_key_user_agent_query_and_json_body() {
     let echoed = &out["body"];
     assert_eq!(echoed["method"], "POST");
     assert_eq!(echoed["query"], "q=a+b&n=2&on=true");
-    assert_eq!(echoed["headers"]["idempotency-key"], format!("{execution}/each[2]/notify"));
+    assert_eq!(
+        echoed["headers"]["idempotency-key"],
+        format!("{execution}/each[2]/notify")
+    );
     assert_eq!(echoed["idempotency_keys"], 1);
-    assert!(echoed["headers"]["user-agent"].as_str().unwrap().starts_with("weft/"));
+    assert!(
+        echoed["headers"]["user-agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("weft/")
+    );
     assert_eq!(echoed["headers"]["x-trace"], "t-7");
     assert_eq!(echoed["headers"]["content-type"], "application/json");
     assert_eq!(echoed["body"], r#"{"id":7}"#);
@@ -185,7 +219,10 @@ async fn a_string_body_is_sent_as_text_and_user_headers_win() {
     .unwrap();
     let echoed = &out["body"];
     assert_eq!(echoed["body"], "hello");
-    assert_eq!(echoed["headers"]["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(
+        echoed["headers"]["content-type"],
+        "text/plain; charset=utf-8"
+    );
     assert_eq!(echoed["headers"]["idempotency-key"], "mine");
     assert_eq!(echoed["idempotency_keys"], 1);
     assert_eq!(echoed["headers"]["user-agent"], "custom/1");
@@ -196,7 +233,9 @@ async fn server_errors_and_429_are_transient() {
     let server = Server::start().await;
     let r = allowing("127.0.0.1");
     for code in [500, 503, 429] {
-        let e = call(&r, json!({"url": server.url(&format!("/status/{code}"))})).await.unwrap_err();
+        let e = call(&r, json!({"url": server.url(&format!("/status/{code}"))}))
+            .await
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient, "{code}: {e}");
         assert!(e.message.contains(&code.to_string()), "{e}");
         let details = e.details.expect("details");
@@ -210,7 +249,9 @@ async fn client_errors_are_permanent() {
     let server = Server::start().await;
     let r = allowing("127.0.0.1");
     for code in [400, 404, 422] {
-        let e = call(&r, json!({"url": server.url(&format!("/status/{code}"))})).await.unwrap_err();
+        let e = call(&r, json!({"url": server.url(&format!("/status/{code}"))}))
+            .await
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Permanent, "{code}: {e}");
         assert_eq!(e.details.expect("details")["status"], code);
     }
@@ -220,12 +261,15 @@ async fn client_errors_are_permanent() {
 async fn a_server_that_never_answers_times_out() {
     let server = Server::start().await;
     let r = allowing("127.0.0.1");
-    let e = call(&r, json!({"url": server.url("/hang"), "timeout_ms": 200})).await.unwrap_err();
+    let e = call(&r, json!({"url": server.url("/hang"), "timeout_ms": 200}))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
     assert!(e.message.contains("200 ms"), "{e}");
 
     // The engine's node timeout applies too, when it is the shorter one.
-    let input = TestInput::new(json!({"url": server.url("/hang")})).timeout(Duration::from_millis(150));
+    let input =
+        TestInput::new(json!({"url": server.url("/hang")})).timeout(Duration::from_millis(150));
     let e = request(&r, input).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
     assert!(e.message.contains("150 ms"), "{e}");
@@ -239,9 +283,18 @@ async fn oversized_responses_are_refused() {
         max_response_bytes: 4096,
         ..HttpOptions::default()
     });
-    assert!(call(&r, json!({"url": server.url("/big/4096"), "response": "text"})).await.is_ok());
+    assert!(
+        call(
+            &r,
+            json!({"url": server.url("/big/4096"), "response": "text"})
+        )
+        .await
+        .is_ok()
+    );
     for path in ["/big/5000", "/stream/10000"] {
-        let e = call(&r, json!({"url": server.url(path)})).await.unwrap_err();
+        let e = call(&r, json!({"url": server.url(path)}))
+            .await
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Permanent, "{path}: {e}");
         assert_eq!(e.message, "response larger than 4096 bytes");
     }
@@ -251,7 +304,10 @@ async fn oversized_responses_are_refused() {
 async fn loopback_is_refused_without_an_allow_list() {
     let server = Server::start().await;
     let r = registry_with(HttpOptions::default());
-    for url in [server.url("/json"), format!("http://[::ffff:127.0.0.1]:{}/json", server.port())] {
+    for url in [
+        server.url("/json"),
+        format!("http://[::ffff:127.0.0.1]:{}/json", server.port()),
+    ] {
         let e = call(&r, json!({"url": url})).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Permanent, "{e}");
         assert!(e.message.contains("loopback"), "{e}");
@@ -263,7 +319,9 @@ async fn loopback_is_refused_without_an_allow_list() {
 async fn loopback_is_reached_when_allowed() {
     let server = Server::start().await;
     for allow in ["127.0.0.1", "127.0.0.0/8"] {
-        let out = call(&allowing(allow), json!({"url": server.url("/json")})).await.unwrap();
+        let out = call(&allowing(allow), json!({"url": server.url("/json")}))
+            .await
+            .unwrap();
         assert_eq!(out["status"], 200, "{allow}");
     }
 }
@@ -275,9 +333,14 @@ async fn localhost_is_refused_unless_allowed_by_name() {
     for r in [registry_with(HttpOptions::default()), allowing("127.0.0.1")] {
         let e = call(&r, json!({"url": url})).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Permanent, "{e}");
-        assert!(e.message.contains("localhost") && e.message.contains("loopback"), "{e}");
+        assert!(
+            e.message.contains("localhost") && e.message.contains("loopback"),
+            "{e}"
+        );
     }
-    let out = call(&allowing("localhost"), json!({"url": url})).await.unwrap();
+    let out = call(&allowing("localhost"), json!({"url": url}))
+        .await
+        .unwrap();
     assert_eq!(out["body"]["ok"], true);
 }
 
@@ -298,10 +361,15 @@ async fn redirects_to_forbidden_targets_are_refused() {
         let url = format!("{}?to={target}", server.url("/redirect"));
         let e = call(&r, json!({"url": url})).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Permanent, "{target}: {e}");
-        assert!(e.message.contains("loopback") && e.message.contains("WEFT_HTTP_ALLOW"), "{e}");
+        assert!(
+            e.message.contains("loopback") && e.message.contains("WEFT_HTTP_ALLOW"),
+            "{e}"
+        );
     }
 
-    let e = call(&r, json!({"url": server.url("/loop")})).await.unwrap_err();
+    let e = call(&r, json!({"url": server.url("/loop")}))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Permanent, "{e}");
     assert!(e.message.contains("10 redirects"), "{e}");
 }
@@ -313,7 +381,9 @@ async fn connection_failures_are_transient() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let r = allowing("127.0.0.1");
-    let e = call(&r, json!({"url": format!("http://127.0.0.1:{port}/")})).await.unwrap_err();
+    let e = call(&r, json!({"url": format!("http://127.0.0.1:{port}/")}))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transient, "{e}");
     assert!(e.message.contains("could not connect"), "{e}");
 }
@@ -326,7 +396,12 @@ async fn bad_urls_are_config_errors() {
         assert_eq!(e.kind, ErrorKind::Config, "{url}: {e}");
         assert!(e.message.contains("/url"), "{e}");
     }
-    let e = call(&r, json!({"url": "http://127.0.0.1:1/", "headers": {"X": "a\nb"}})).await.unwrap_err();
+    let e = call(
+        &r,
+        json!({"url": "http://127.0.0.1:1/", "headers": {"X": "a\nb"}}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Config, "{e}");
     assert!(e.message.contains("/headers/X"), "{e}");
 }

@@ -157,7 +157,10 @@ struct RequestConfig {
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!("invalid {} config: {pointer}: {message}", HttpRequest::TYPE))
+    NodeError::config(format!(
+        "invalid {} config: {pointer}: {message}",
+        HttpRequest::TYPE
+    ))
 }
 
 fn parse_url(url: &str) -> Result<Url, String> {
@@ -195,7 +198,10 @@ impl HttpRequest {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in &config.query {
                 let v = query_value(v).ok_or_else(|| {
-                    config_error(&format!("/query/{k}"), "expected a string, number or boolean")
+                    config_error(
+                        &format!("/query/{k}"),
+                        "expected a string, number or boolean",
+                    )
                 })?;
                 pairs.append_pair(k, &v);
             }
@@ -232,7 +238,9 @@ impl HttpRequest {
                 Some(json.to_string().into_bytes())
             }
         };
-        let mut timeout = config.timeout_ms.map_or(self.default_timeout, Duration::from_millis);
+        let mut timeout = config
+            .timeout_ms
+            .map_or(self.default_timeout, Duration::from_millis);
         if let Some(limit) = input.timeout {
             timeout = timeout.min(limit);
         }
@@ -248,12 +256,18 @@ impl HttpRequest {
 
     async fn send(&self, req: Prepared) -> Result<Value, NodeError> {
         let target = format!("{} {}", req.method, redact(&req.url));
-        let mut builder =
-            self.client.request(req.method, req.url).headers(req.headers).timeout(req.timeout);
+        let mut builder = self
+            .client
+            .request(req.method, req.url)
+            .headers(req.headers)
+            .timeout(req.timeout);
         if let Some(body) = req.body {
             builder = builder.body(body);
         }
-        let mut response = builder.send().await.map_err(|e| classify(e, &target, req.timeout))?;
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| classify(e, &target, req.timeout))?;
         let status = response.status();
         let headers = headers_to_json(response.headers());
 
@@ -370,9 +384,13 @@ fn classify(error: reqwest::Error, target: &str, timeout: Duration) -> NodeError
         };
     }
     if error.is_timeout() {
-        return NodeError::timeout(format!("{target} timed out after {} ms", timeout.as_millis()));
+        return NodeError::timeout(format!(
+            "{target} timed out after {} ms",
+            timeout.as_millis()
+        ));
     }
-    let (builder, redirect, connect) = (error.is_builder(), error.is_redirect(), error.is_connect());
+    let (builder, redirect, connect) =
+        (error.is_builder(), error.is_redirect(), error.is_connect());
     let cause = error_chain(&error.without_url());
     if builder {
         NodeError::config(format!("{target}: {cause}"))
@@ -483,18 +501,27 @@ impl Node for HttpRequest {
             && !Template::is_template(url)
             && let Err(message) = parse_url(url)
         {
-            out.push(ConfigProblem { pointer: "/url".to_string(), message });
+            out.push(ConfigProblem {
+                pointer: "/url".to_string(),
+                message,
+            });
         }
         if let Some(headers) = config.get("headers").and_then(Value::as_object) {
             for (name, value) in headers {
                 let pointer = format!("/headers/{}", weft_core::definition::escape_pointer(name));
                 if HeaderName::from_bytes(name.as_bytes()).is_err() {
-                    out.push(ConfigProblem { pointer, message: "not a valid header name".into() });
+                    out.push(ConfigProblem {
+                        pointer,
+                        message: "not a valid header name".into(),
+                    });
                 } else if let Some(v) = value.as_str()
                     && !Template::is_template(v)
                     && HeaderValue::from_str(v).is_err()
                 {
-                    out.push(ConfigProblem { pointer, message: "not a valid header value".into() });
+                    out.push(ConfigProblem {
+                        pointer,
+                        message: "not a valid header value".into(),
+                    });
                 }
             }
         }
@@ -515,9 +542,14 @@ impl Node for HttpRequest {
         let target = format!("{} {}", request.method, redact(&request.url));
         // reqwest enforces the same limit; this outer one also covers the body loop and
         // makes the outcome a `timeout` whatever stage the request was in.
-        let output = tokio::time::timeout(timeout, self.send(request)).await.map_err(|_| {
-            NodeError::timeout(format!("{target} timed out after {} ms", timeout.as_millis()))
-        })??;
+        let output = tokio::time::timeout(timeout, self.send(request))
+            .await
+            .map_err(|_| {
+                NodeError::timeout(format!(
+                    "{target} timed out after {} ms",
+                    timeout.as_millis()
+                ))
+            })??;
         Ok(NodeOutput::main(output))
     }
 }
@@ -543,7 +575,10 @@ mod tests {
 
     #[test]
     fn body_decoding_follows_the_mode() {
-        assert_eq!(decode_body(br#"{"a":1}"#, ResponseMode::Auto), json!({"a": 1}));
+        assert_eq!(
+            decode_body(br#"{"a":1}"#, ResponseMode::Auto),
+            json!({"a": 1})
+        );
         assert_eq!(decode_body(b"12", ResponseMode::Auto), json!(12));
         assert_eq!(decode_body(b"12", ResponseMode::Text), json!("12"));
         assert_eq!(decode_body(b"hi", ResponseMode::Auto), json!("hi"));
@@ -565,8 +600,15 @@ mod tests {
         let p = node.check_config(&json!({"url": "not a url", "headers": {"bad name": "x"}}));
         let pointers: Vec<&str> = p.iter().map(|p| p.pointer.as_str()).collect();
         assert_eq!(pointers, vec!["/url", "/headers/bad name"]);
-        assert!(node.check_config(&json!({"url": "ftp://x/"}))[0].message.contains("scheme"));
-        assert!(node.check_config(&json!({"url": "{{ .input.url }}"})).is_empty());
+        assert!(
+            node.check_config(&json!({"url": "ftp://x/"}))[0]
+                .message
+                .contains("scheme")
+        );
+        assert!(
+            node.check_config(&json!({"url": "{{ .input.url }}"}))
+                .is_empty()
+        );
     }
 
     /// A host name that resolves to a forbidden address is refused by the resolver (the
@@ -578,23 +620,44 @@ mod tests {
         let url = format!("http://internal.test:{}/", addr.port());
 
         let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
-        let e = node.run(TestInput::new(json!({"url": url})).build_for(&node).unwrap()).await;
+        let e = node
+            .run(
+                TestInput::new(json!({"url": url}))
+                    .build_for(&node)
+                    .unwrap(),
+            )
+            .await;
         let e = e.unwrap_err();
         assert_eq!(e.kind, weft_core::ErrorKind::Permanent, "{e}");
-        assert!(e.message.contains("loopback") && e.message.contains("WEFT_HTTP_ALLOW"), "{e}");
+        assert!(
+            e.message.contains("loopback") && e.message.contains("WEFT_HTTP_ALLOW"),
+            "{e}"
+        );
 
         let options = HttpOptions {
             allow: crate::AllowList::parse("127.0.0.1").unwrap(),
             ..HttpOptions::default()
         };
         let node = HttpRequest::with_dns_table(&options, &table).unwrap();
-        let out = node.run(TestInput::new(json!({"url": url})).build_for(&node).unwrap()).await;
+        let out = node
+            .run(
+                TestInput::new(json!({"url": url}))
+                    .build_for(&node)
+                    .unwrap(),
+            )
+            .await;
         assert_eq!(out.unwrap().output["body"], json!("ok"));
 
         // An unknown name is a lookup failure, which may heal: transient.
         let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
         let url = format!("http://missing.test:{}/", addr.port());
-        let e = node.run(TestInput::new(json!({"url": url})).build_for(&node).unwrap()).await;
+        let e = node
+            .run(
+                TestInput::new(json!({"url": url}))
+                    .build_for(&node)
+                    .unwrap(),
+            )
+            .await;
         assert_eq!(e.unwrap_err().kind, weft_core::ErrorKind::Transient);
     }
 }

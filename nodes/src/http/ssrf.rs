@@ -164,7 +164,10 @@ fn forbidden_name(host: &str) -> Option<AddressClass> {
     if host.ends_with(".localhost") {
         return Some(AddressClass::Loopback);
     }
-    FORBIDDEN_NAMES.iter().find(|(n, _)| *n == host).map(|(_, c)| *c)
+    FORBIDDEN_NAMES
+        .iter()
+        .find(|(n, _)| *n == host)
+        .map(|(_, c)| *c)
 }
 
 /// An invalid `WEFT_HTTP_ALLOW` entry.
@@ -233,13 +236,19 @@ impl AllowList {
     }
 
     fn push(&mut self, entry: &str) -> Result<(), AllowListError> {
-        let err = |reason: &str| AllowListError { entry: entry.to_string(), reason: reason.into() };
+        let err = |reason: &str| AllowListError {
+            entry: entry.to_string(),
+            reason: reason.into(),
+        };
         if entry.contains('/') {
             let net = IpNet::from_str(entry).map_err(|e| err(&e.to_string()))?;
             self.nets.push(net.trunc());
             return Ok(());
         }
-        let bare = entry.strip_prefix('[').and_then(|e| e.strip_suffix(']')).unwrap_or(entry);
+        let bare = entry
+            .strip_prefix('[')
+            .and_then(|e| e.strip_suffix(']'))
+            .unwrap_or(entry);
         if let Ok(ip) = IpAddr::from_str(bare) {
             self.nets.push(IpNet::from(ip));
             return Ok(());
@@ -249,7 +258,7 @@ impl AllowList {
             Some(rest) => (HostPattern::Subdomains(rest.to_string()), rest),
             None => (HostPattern::Exact(host.clone()), host.as_str()),
         };
-        validate_host_name(name).map_err(|reason| err(reason))?;
+        validate_host_name(name).map_err(err)?;
         self.hosts.push(pattern);
         Ok(())
     }
@@ -262,7 +271,9 @@ impl AllowList {
     /// allowed network.
     pub fn allows_ip(&self, ip: IpAddr) -> bool {
         let canonical = ip.to_canonical();
-        self.nets.iter().any(|n| n.contains(&ip) || n.contains(&canonical))
+        self.nets
+            .iter()
+            .any(|n| n.contains(&ip) || n.contains(&canonical))
     }
 
     /// Whether a host name is allowed by name.
@@ -280,7 +291,10 @@ fn validate_host_name(name: &str) -> Result<(), &'static str> {
         if label.is_empty() || label.len() > 63 {
             return Err("each part of a host name has 1 to 63 characters");
         }
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err("a host name holds only letters, digits, `-`, `_` and dots");
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -311,10 +325,15 @@ impl fmt::Display for AllowList {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error(
-        "refused to connect to {host} ({ip}): it is a {class} address; private, loopback and \
-         link-local targets are blocked unless the operator allows them in {ALLOW_ENV}"
+        "refused to connect to {}: it is a {class} address; private, loopback and link-local \
+         targets are blocked unless the operator allows them in {ALLOW_ENV}",
+        host_and_ip(.host, .ip)
     )]
-    Address { host: String, ip: IpAddr, class: AddressClass },
+    Address {
+        host: String,
+        ip: IpAddr,
+        class: AddressClass,
+    },
     #[error(
         "refused to connect to {host}: it names a {class} address; private, loopback and \
          link-local targets are blocked unless the operator allows them in {ALLOW_ENV}"
@@ -326,6 +345,16 @@ pub enum Refusal {
     NoHost,
     #[error("stopped after {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
+}
+
+/// `10.0.0.7` for a literal, `db.example (10.0.0.7)` for a name.
+fn host_and_ip(host: &str, ip: &IpAddr) -> String {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_ok_and(|h| h == *ip) {
+        ip.to_string()
+    } else {
+        format!("{host} ({ip})")
+    }
 }
 
 /// Decides which targets the HTTP node may reach.
@@ -346,9 +375,11 @@ impl Guard {
     /// Checks one address that `host` stands for (or is).
     pub fn check_ip(&self, host: &str, ip: IpAddr) -> Result<(), Refusal> {
         match classify(ip) {
-            Some(class) if !self.allow.allows_ip(ip) => {
-                Err(Refusal::Address { host: host.to_string(), ip, class })
-            }
+            Some(class) if !self.allow.allows_ip(ip) => Err(Refusal::Address {
+                host: host.to_string(),
+                ip,
+                class,
+            }),
             _ => Ok(()),
         }
     }
@@ -358,9 +389,7 @@ impl Guard {
     pub fn check_host_name(&self, host: &str) -> Result<(), Refusal> {
         let host = normalize_host(host);
         match forbidden_name(&host) {
-            Some(class) if !self.allow.allows_host(&host) => {
-                Err(Refusal::HostName { host, class })
-            }
+            Some(class) if !self.allow.allows_host(&host) => Err(Refusal::HostName { host, class }),
             _ => Ok(()),
         }
     }
@@ -419,7 +448,13 @@ impl Guard {
 
 /// A URL without user info and query, for logs and messages (those may carry secrets).
 pub fn redact(url: &Url) -> String {
-    format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or(""), url.path())
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!(
+        "{}://{}{port}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.path()
+    )
 }
 
 /// How a [`GuardedResolver`] turns a name into addresses.
@@ -457,7 +492,10 @@ pub struct GuardedResolver {
 
 impl GuardedResolver {
     pub fn new(guard: Arc<Guard>) -> Self {
-        Self { guard, lookup: Lookup::System }
+        Self {
+            guard,
+            lookup: Lookup::System,
+        }
     }
 
     #[cfg(test)]
@@ -466,16 +504,24 @@ impl GuardedResolver {
         for (name, ip) in table {
             map.entry(name.to_string()).or_default().push(*ip);
         }
-        Self { guard, lookup: Lookup::Static(Arc::new(map)) }
+        Self {
+            guard,
+            lookup: Lookup::Static(Arc::new(map)),
+        }
     }
 
     async fn resolve_checked(&self, host: String) -> Result<Vec<SocketAddr>, ResolveError> {
         self.guard.check_host_name(&host)?;
-        let addrs = self.lookup.lookup(&host).await.map_err(ResolveError::Lookup)?;
+        let addrs = self
+            .lookup
+            .lookup(&host)
+            .await
+            .map_err(ResolveError::Lookup)?;
         if addrs.is_empty() {
             return Err(ResolveError::NoAddresses(host));
         }
-        self.guard.check_resolved(&host, addrs.iter().map(SocketAddr::ip))?;
+        self.guard
+            .check_resolved(&host, addrs.iter().map(SocketAddr::ip))?;
         Ok(addrs)
     }
 }
@@ -609,18 +655,31 @@ mod tests {
         assert!(allow.allows_ip(ip("127.0.0.1")));
         assert!(!allow.allows_ip(ip("127.0.0.2")));
         assert!(allow.allows_ip(ip("10.20.30.40")));
-        assert!(allow.allows_ip(ip("::ffff:10.0.0.1")), "IPv4 rules cover mapped addresses");
+        assert!(
+            allow.allows_ip(ip("::ffff:10.0.0.1")),
+            "IPv4 rules cover mapped addresses"
+        );
         assert!(allow.allows_ip(ip("::1")));
         assert!(allow.allows_host("API.internal."));
         assert!(allow.allows_host("db.svc.local"));
         assert!(!allow.allows_host("svc.local"));
         assert!(!allow.allows_host("evilsvc.local"));
-        assert_eq!(allow.to_string(), "127.0.0.1/32,10.0.0.0/8,::1/128,api.internal,*.svc.local");
+        assert_eq!(
+            allow.to_string(),
+            "127.0.0.1/32,10.0.0.0/8,::1/128,api.internal,*.svc.local"
+        );
     }
 
     #[test]
     fn bad_allow_list_entries_are_errors() {
-        for bad in ["10.0.0.0/33", "http://x", "a b", "host:80", "-bad.com", "*."] {
+        for bad in [
+            "10.0.0.0/33",
+            "http://x",
+            "a b",
+            "host:80",
+            "-bad.com",
+            "*.",
+        ] {
             let e = AllowList::parse(bad).unwrap_err();
             assert_eq!(e.entry, bad);
             assert!(e.to_string().contains("CIDR"), "{e}");
@@ -631,8 +690,16 @@ mod tests {
     #[test]
     fn guard_refuses_forbidden_literals_and_names() {
         let guard = Guard::default();
-        let e = guard.check_url(&url("http://127.0.0.1:8080/x")).unwrap_err();
-        assert!(matches!(e, Refusal::Address { class: AddressClass::Loopback, .. }));
+        let e = guard
+            .check_url(&url("http://127.0.0.1:8080/x"))
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Refusal::Address {
+                class: AddressClass::Loopback,
+                ..
+            }
+        ));
         let msg = e.to_string();
         assert!(msg.contains("loopback") && msg.contains(ALLOW_ENV), "{msg}");
         assert!(guard.check_url(&url("http://[::ffff:127.0.0.1]/")).is_err());
@@ -640,8 +707,15 @@ mod tests {
         // The URL parser normalizes odd IPv4 spellings, so they are literals too.
         assert!(guard.check_url(&url("http://0x7f.1/")).is_err());
         assert!(guard.check_url(&url("http://2130706433/")).is_err());
-        for name in ["localhost", "LOCALHOST.", "app.localhost", "metadata.google.internal"] {
-            let e = guard.check_url(&url(&format!("http://{name}/"))).unwrap_err();
+        for name in [
+            "localhost",
+            "LOCALHOST.",
+            "app.localhost",
+            "metadata.google.internal",
+        ] {
+            let e = guard
+                .check_url(&url(&format!("http://{name}/")))
+                .unwrap_err();
             assert!(matches!(e, Refusal::HostName { .. }), "{name}: {e}");
         }
         assert!(guard.check_url(&url("https://example.com/")).is_ok());
@@ -650,14 +724,41 @@ mod tests {
             guard.check_url(&url("file:///etc/passwd")),
             Err(Refusal::Scheme("file".into()))
         );
-        assert_eq!(guard.check_url(&url("ftp://example.com/")), Err(Refusal::Scheme("ftp".into())));
+        assert_eq!(
+            guard.check_url(&url("ftp://example.com/")),
+            Err(Refusal::Scheme("ftp".into()))
+        );
+    }
+
+    #[test]
+    fn messages_and_redacted_urls_leave_secrets_out() {
+        let guard = Guard::default();
+        let e = guard.check_ip("db.example", ip("10.0.0.7")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("refused to connect to db.example (10.0.0.7): it is a private")
+        );
+        let e = guard.check_url(&url("http://10.0.0.7/")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("refused to connect to 10.0.0.7: it is a private"),
+            "{e}"
+        );
+        assert_eq!(
+            redact(&url("https://user:pw@api.example:8443/v1/x?token=s3cret#f")),
+            "https://api.example:8443/v1/x"
+        );
     }
 
     #[test]
     fn allow_list_opens_holes() {
         let guard = Guard::new(AllowList::parse("127.0.0.1,localhost,10.0.0.0/8").unwrap());
         assert!(guard.check_url(&url("http://127.0.0.1:9/")).is_ok());
-        assert!(guard.check_url(&url("http://[::ffff:127.0.0.1]:9/")).is_ok());
+        assert!(
+            guard
+                .check_url(&url("http://[::ffff:127.0.0.1]:9/"))
+                .is_ok()
+        );
         assert!(guard.check_url(&url("http://127.0.0.2:9/")).is_err());
         assert!(guard.check_url(&url("http://localhost:9/")).is_ok());
         assert!(guard.check_url(&url("http://10.9.8.7/")).is_ok());
@@ -667,24 +768,66 @@ mod tests {
     #[test]
     fn every_resolved_address_must_be_allowed() {
         let guard = Guard::new(AllowList::parse("10.0.0.0/8,trusted.internal").unwrap());
-        assert!(guard.check_resolved("a.example", [ip("93.184.216.34")]).is_ok());
-        assert!(guard.check_resolved("a.example", [ip("10.1.1.1"), ip("93.184.216.34")]).is_ok());
+        assert!(
+            guard
+                .check_resolved("a.example", [ip("93.184.216.34")])
+                .is_ok()
+        );
+        assert!(
+            guard
+                .check_resolved("a.example", [ip("10.1.1.1"), ip("93.184.216.34")])
+                .is_ok()
+        );
         let e = guard
-            .check_resolved("rebind.example", [ip("93.184.216.34"), ip("169.254.169.254")])
+            .check_resolved(
+                "rebind.example",
+                [ip("93.184.216.34"), ip("169.254.169.254")],
+            )
             .unwrap_err();
-        assert!(matches!(e, Refusal::Address { class: AddressClass::LinkLocal, .. }), "{e}");
-        assert!(guard.check_resolved("trusted.internal", [ip("192.168.0.1")]).is_ok());
+        assert!(
+            matches!(
+                e,
+                Refusal::Address {
+                    class: AddressClass::LinkLocal,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            guard
+                .check_resolved("trusted.internal", [ip("192.168.0.1")])
+                .is_ok()
+        );
     }
 
     #[test]
     fn redirect_hops_are_checked_and_limited() {
         let guard = Guard::new(AllowList::parse("127.0.0.1").unwrap());
-        assert!(guard.check_redirect(&url("http://127.0.0.1/next"), 0).is_ok());
+        assert!(
+            guard
+                .check_redirect(&url("http://127.0.0.1/next"), 0)
+                .is_ok()
+        );
         let e = guard.check_redirect(&url("http://169.254.169.254/latest/meta-data"), 1);
-        assert!(matches!(e, Err(Refusal::Address { class: AddressClass::LinkLocal, .. })));
+        assert!(matches!(
+            e,
+            Err(Refusal::Address {
+                class: AddressClass::LinkLocal,
+                ..
+            })
+        ));
         assert!(guard.check_redirect(&url("http://10.0.0.1/"), 1).is_err());
-        assert!(guard.check_redirect(&url("http://metadata.google.internal/"), 1).is_err());
-        assert!(guard.check_redirect(&url("gopher://example.com/"), 1).is_err());
+        assert!(
+            guard
+                .check_redirect(&url("http://metadata.google.internal/"), 1)
+                .is_err()
+        );
+        assert!(
+            guard
+                .check_redirect(&url("gopher://example.com/"), 1)
+                .is_err()
+        );
         assert_eq!(
             guard.check_redirect(&url("http://127.0.0.1/"), MAX_REDIRECTS),
             Err(Refusal::TooManyRedirects)
@@ -696,22 +839,53 @@ mod tests {
         let guard = Arc::new(Guard::default());
         let resolver = GuardedResolver::with_table(
             Arc::clone(&guard),
-            &[("public.test", ip("93.184.216.34")), ("sneaky.test", ip("93.184.216.34")), (
-                "sneaky.test",
-                ip("10.0.0.7"),
-            )],
+            &[
+                ("public.test", ip("93.184.216.34")),
+                ("sneaky.test", ip("93.184.216.34")),
+                ("sneaky.test", ip("10.0.0.7")),
+            ],
         );
-        let ok = resolver.resolve("public.test".parse().unwrap()).await.unwrap();
-        assert_eq!(ok.map(|a| a.ip()).collect::<Vec<_>>(), vec![ip("93.184.216.34")]);
+        let ok = resolver
+            .resolve("public.test".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            ok.map(|a| a.ip()).collect::<Vec<_>>(),
+            vec![ip("93.184.216.34")]
+        );
 
-        let err = resolver.resolve("sneaky.test".parse().unwrap()).await.err().unwrap();
+        let err = resolver
+            .resolve("sneaky.test".parse().unwrap())
+            .await
+            .err()
+            .unwrap();
         let refusal = find_refusal(err.as_ref()).expect("a refusal");
-        assert!(matches!(refusal, Refusal::Address { class: AddressClass::Private, .. }));
+        assert!(matches!(
+            refusal,
+            Refusal::Address {
+                class: AddressClass::Private,
+                ..
+            }
+        ));
 
-        let err = resolver.resolve("localhost".parse().unwrap()).await.err().unwrap();
-        assert!(matches!(find_refusal(err.as_ref()), Some(Refusal::HostName { .. })));
+        let err = resolver
+            .resolve("localhost".parse().unwrap())
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(
+            find_refusal(err.as_ref()),
+            Some(Refusal::HostName { .. })
+        ));
 
-        let err = resolver.resolve("missing.test".parse().unwrap()).await.err().unwrap();
-        assert!(find_refusal(err.as_ref()).is_none(), "a failed lookup is not a refusal");
+        let err = resolver
+            .resolve("missing.test".parse().unwrap())
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            find_refusal(err.as_ref()).is_none(),
+            "a failed lookup is not a refusal"
+        );
     }
 }

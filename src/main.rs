@@ -7,8 +7,18 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc returns freed memory to the OS, so RSS follows running work: passivated
+/// executions cost nothing once their actors are gone (glibc's arenas keep the pages).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
-#[command(name = "weft", version, about = "Durable workflow orchestration", propagate_version = true)]
+#[command(
+    name = "weft",
+    version,
+    about = "Durable workflow orchestration",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

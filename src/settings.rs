@@ -47,7 +47,15 @@ impl Default for Settings {
 
 /// Environment variables that map onto settings (others with the `WEFT_` prefix, such as
 /// `WEFT_HTTP_ALLOW`, belong to other parts and are ignored here).
-const ENV_KEYS: &[&str] = &["listen", "database_url", "data_dir", "log_level", "log_format", "max_body_bytes", "engine"];
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "data_dir",
+    "log_level",
+    "log_format",
+    "max_body_bytes",
+    "engine",
+];
 
 impl Settings {
     pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
@@ -77,9 +85,12 @@ pub fn init_logging(level: &str, format: LogFormat) {
         .ok()
         .and_then(|s| tracing_subscriber::EnvFilter::try_new(s).ok())
         .unwrap_or_else(|| {
-            tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+            tracing_subscriber::EnvFilter::try_new(level)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
         });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),

@@ -17,7 +17,11 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -34,8 +38,14 @@ fn validate_reports_every_problem_with_pointer_and_hint() {
     assert_eq!(o.status.code(), Some(2));
     let out = text(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines.iter().all(|l| l.starts_with(&format!("{f}: /"))), "{out}");
-    assert!(out.contains("/nodes/1/type: unknown node type `data.sett` (did you mean data.set?)"), "{out}");
+    assert!(
+        lines.iter().all(|l| l.starts_with(&format!("{f}: /"))),
+        "{out}"
+    );
+    assert!(
+        out.contains("/nodes/1/type: unknown node type `data.sett` (did you mean data.set?)"),
+        "{out}"
+    );
     assert!(out.contains("/nodes/2/config/condition"), "{out}");
     assert!(out.contains("/edges/2/port"), "{out}");
 }
@@ -46,7 +56,11 @@ fn malformed_and_unknown_fields_are_clear_errors() {
     let json = write(&dir, "broken.json", r#"{"name": "x", "nodes": [ }"#);
     let yaml = write(&dir, "broken.yaml", "name: x\nnodes: [\n");
     let unknown = write(&dir, "unknown.json", r#"{"name": "x", "nodez": []}"#);
-    for (f, needle) in [(&json, "line 1"), (&yaml, "nodes"), (&unknown, "unknown field `nodez`")] {
+    for (f, needle) in [
+        (&json, "line 1"),
+        (&yaml, "nodes"),
+        (&unknown, "unknown field `nodez`"),
+    ] {
         let o = weft(&["validate", f]);
         assert_eq!(o.status.code(), Some(2), "{f}");
         assert!(text(&o).contains(needle), "{f}: {}", text(&o));
@@ -58,7 +72,10 @@ fn malformed_and_unknown_fields_are_clear_errors() {
 #[test]
 fn oversized_definitions_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let big = format!(r#"{{"name": "{}", "nodes": []}}"#, "x".repeat(3 * 1024 * 1024));
+    let big = format!(
+        r#"{{"name": "{}", "nodes": []}}"#,
+        "x".repeat(3 * 1024 * 1024)
+    );
     let f = write(&dir, "big.json", &big);
     let o = weft(&["validate", &f]);
     assert_eq!(o.status.code(), Some(2));
@@ -68,7 +85,11 @@ fn oversized_definitions_are_refused() {
 #[test]
 fn run_rejects_bad_input_and_missing_files_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let f = write(&dir, "ok.json", r#"{"name": "x", "nodes": [{"id": "s", "type": "trigger.manual"}]}"#);
+    let f = write(
+        &dir,
+        "ok.json",
+        r#"{"name": "x", "nodes": [{"id": "s", "type": "trigger.manual"}]}"#,
+    );
     let o = weft(&["run", &f, "--input", "{not json"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not valid JSON"), "{}", text(&o));
@@ -108,10 +129,26 @@ fn nodes_lists_the_catalog() {
     let o = weft(&["nodes", "--json"]);
     assert!(o.status.success());
     let specs: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let names: Vec<&str> = specs.as_array().unwrap().iter().map(|s| s["type"].as_str().unwrap()).collect();
+    let names: Vec<&str> = specs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["type"].as_str().unwrap())
+        .collect();
     for t in [
-        "trigger.manual", "data.set", "data.transform", "flow.if", "flow.switch", "flow.merge", "flow.for_each",
-        "flow.while", "flow.wait", "flow.signal", "flow.call", "flow.fail", "http.request",
+        "trigger.manual",
+        "data.set",
+        "data.transform",
+        "flow.if",
+        "flow.switch",
+        "flow.merge",
+        "flow.for_each",
+        "flow.while",
+        "flow.wait",
+        "flow.signal",
+        "flow.call",
+        "flow.fail",
+        "http.request",
     ] {
         assert!(names.contains(&t), "{t} missing from {names:?}");
     }

@@ -36,10 +36,14 @@ async fn crash_and_recover(database_url: &str, data_dir: &std::path::Path) {
         ids.push(server.start_execution(&wf, json!({ "n": n })).await);
     }
     // Crash while work is in flight: some calls done, many executions parked on the timer.
-    eventually(Duration::from_secs(60), "half of the retried calls to succeed", || {
-        let keys = http.keys.clone();
-        async move { (keys.lock().unwrap().len() >= N + N / 2).then_some(()) }
-    })
+    eventually(
+        Duration::from_secs(60),
+        "half of the retried calls to succeed",
+        || {
+            let keys = http.keys.clone();
+            async move { (keys.lock().unwrap().len() >= N + N / 2).then_some(()) }
+        },
+    )
     .await;
     server.kill();
     let killed_at = Instant::now();
@@ -54,17 +58,28 @@ async fn crash_and_recover(database_url: &str, data_dir: &std::path::Path) {
             let server = &server;
             async move {
                 let r = server.execution(id).await?;
-                (r["status"] == "succeeded" || r["status"] == "failed" || r["status"] == "cancelled").then_some(r)
+                (r["status"] == "succeeded"
+                    || r["status"] == "failed"
+                    || r["status"] == "cancelled")
+                    .then_some(r)
             }
         })
         .await;
-        assert_eq!(rec["status"], "succeeded", "execution {id}: {rec}\n{}", server.log());
+        assert_eq!(
+            rec["status"],
+            "succeeded",
+            "execution {id}: {rec}\n{}",
+            server.log()
+        );
         finished.insert(id.clone(), rec);
     }
     let recovery = restarted.elapsed();
     // Overdue timers fire at once: everything completes well within one more wait period
     // (2 s) after the restart, although every execution had a 2 s wait to do.
-    assert!(recovery < Duration::from_secs(20), "recovery took {recovery:?}");
+    assert!(
+        recovery < Duration::from_secs(20),
+        "recovery took {recovery:?}"
+    );
     let _ = killed_at;
 
     // Every execution's output names its own idempotency key: `{execution_id}/call`.
@@ -80,7 +95,10 @@ async fn crash_and_recover(database_url: &str, data_dir: &std::path::Path) {
     }
     assert_eq!(per_key.len(), N, "distinct idempotency keys");
     for id in &ids {
-        let n = per_key.get(format!("{id}/call").as_str()).copied().unwrap_or(0);
+        let n = per_key
+            .get(format!("{id}/call").as_str())
+            .copied()
+            .unwrap_or(0);
         assert!(n >= 2, "key of {id} seen {n} times");
     }
 }

@@ -31,9 +31,18 @@ fn assert_output(example: &str, input: Value, expected: Value) {
 
 #[test]
 fn order_routing_takes_one_branch_and_joins() {
-    let lines = |qty: i64| json!({"id": 7, "lines": [{"qty": qty, "price": 30}, {"qty": 1, "price": 5}]});
-    assert_output("order-routing.json", lines(4), json!({"order": 7, "total": 125, "route": "manual-review"}));
-    assert_output("order-routing.json", lines(1), json!({"order": 7, "total": 35, "route": "auto-approve"}));
+    let lines =
+        |qty: i64| json!({"id": 7, "lines": [{"qty": qty, "price": 30}, {"qty": 1, "price": 5}]});
+    assert_output(
+        "order-routing.json",
+        lines(4),
+        json!({"order": 7, "total": 125, "route": "manual-review"}),
+    );
+    assert_output(
+        "order-routing.json",
+        lines(1),
+        json!({"order": 7, "total": 35, "route": "auto-approve"}),
+    );
 }
 
 #[test]
@@ -56,7 +65,11 @@ fn for_each_invoice_keeps_item_order() {
 
 #[test]
 fn while_countdown_halves_until_below_one() {
-    assert_output("while-countdown.json", json!({"n": 10}), json!({"steps": 4, "last": 0.625}));
+    assert_output(
+        "while-countdown.json",
+        json!({"n": 10}),
+        json!({"steps": 4, "last": 0.625}),
+    );
 }
 
 #[test]
@@ -72,13 +85,21 @@ fn wait_then_remind_waits_and_resumes() {
 
 #[test]
 fn error_routing_switches_and_routes_errors() {
-    assert_output("error-routing.json", json!({"type": "order", "id": 3}), json!({"accepted": 3}));
+    assert_output(
+        "error-routing.json",
+        json!({"type": "order", "id": 3}),
+        json!({"accepted": 3}),
+    );
     assert_output(
         "error-routing.json",
         json!({"type": "refund", "id": 4}),
         json!({"escalated": 4, "reason": "refund 4 needs a receipt"}),
     );
-    assert_output("error-routing.json", json!({"type": "other", "id": 5}), json!({"ignored": true}));
+    assert_output(
+        "error-routing.json",
+        json!({"type": "other", "id": 5}),
+        json!({"ignored": true}),
+    );
 }
 
 #[test]
@@ -98,36 +119,54 @@ async fn http_retry_retries_with_one_idempotency_key() {
     let (h, k) = (hits.clone(), keys.clone());
     let app = axum::Router::new().route(
         "/orders/{id}",
-        axum::routing::get(move |axum::extract::Path(id): axum::extract::Path<u64>, headers: HeaderMap| {
-            let (h, k) = (h.clone(), k.clone());
-            async move {
-                k.lock().unwrap().push(headers["idempotency-key"].to_str().unwrap().to_string());
-                if h.fetch_add(1, Ordering::SeqCst) < 2 {
-                    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"busy": true})))
-                } else {
-                    (StatusCode::OK, axum::Json(json!({"id": id, "total": 99.5})))
+        axum::routing::get(
+            move |axum::extract::Path(id): axum::extract::Path<u64>, headers: HeaderMap| {
+                let (h, k) = (h.clone(), k.clone());
+                async move {
+                    k.lock()
+                        .unwrap()
+                        .push(headers["idempotency-key"].to_str().unwrap().to_string());
+                    if h.fetch_add(1, Ordering::SeqCst) < 2 {
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            axum::Json(json!({"busy": true})),
+                        )
+                    } else {
+                        (StatusCode::OK, axum::Json(json!({"id": id, "total": 99.5})))
+                    }
                 }
-            }
-        }),
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let input = json!({"base_url": base, "id": 42});
-    let (code, out, err) =
-        tokio::task::spawn_blocking(move || run("http-retry.json", input, &[("WEFT_HTTP_ALLOW", "127.0.0.1")]))
-            .await
-            .unwrap();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        run(
+            "http-retry.json",
+            input,
+            &[("WEFT_HTTP_ALLOW", "127.0.0.1")],
+        )
+    })
+    .await
+    .unwrap();
     assert_eq!(code, 0, "stderr: {err}");
     assert_eq!(out, json!({"status": 200, "order": 42, "total": 99.5}));
     let keys = keys.lock().unwrap().clone();
     assert_eq!(keys.len(), 3);
-    assert!(keys.iter().all(|k| k == &keys[0] && k.ends_with("/get_order")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| k == &keys[0] && k.ends_with("/get_order")),
+        "{keys:?}"
+    );
 
     // Without the allow-list, the SSRF guard refuses the loopback address.
     let input = json!({"base_url": base, "id": 42});
-    let (code, _, err) = tokio::task::spawn_blocking(move || run("http-retry.json", input, &[])).await.unwrap();
+    let (code, _, err) = tokio::task::spawn_blocking(move || run("http-retry.json", input, &[]))
+        .await
+        .unwrap();
     assert_eq!(code, 1);
     assert!(err.contains("WEFT_HTTP_ALLOW"), "{err}");
 }
@@ -140,6 +179,14 @@ fn every_example_is_valid() {
         .filter(|p| p.is_file())
         .collect();
     assert!(files.len() >= 6);
-    let out = Command::new(WEFT).arg("validate").args(&files).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(WEFT)
+        .arg("validate")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

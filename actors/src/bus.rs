@@ -20,7 +20,9 @@ pub struct EventBus {
 
 impl EventBus {
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity.max(16)).0 }
+        Self {
+            tx: broadcast::channel(capacity.max(16)).0,
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<BusEvent>> {

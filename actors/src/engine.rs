@@ -18,7 +18,9 @@ use tracing::info;
 use weft_core::event::ParentLink;
 use weft_core::{Event, ExecutionId, ExecutionStatus, WorkflowId};
 use weft_nodes::Registry;
-use weft_persistence::{EventWriter, ExecutionRecord, NewExecution, Store, StoreError, WriterOptions};
+use weft_persistence::{
+    EventWriter, ExecutionRecord, NewExecution, Store, StoreError, WriterOptions,
+};
 
 /// Live actor counts, for tests and metrics.
 #[derive(Default)]
@@ -70,7 +72,11 @@ pub struct Engine {
 
 impl Engine {
     /// Starts the engine on `store` and resumes every unfinished execution.
-    pub async fn start(config: EngineConfig, store: Arc<dyn Store>, registry: Arc<Registry>) -> Result<Engine, EngineError> {
+    pub async fn start(
+        config: EngineConfig,
+        store: Arc<dyn Store>,
+        registry: Arc<Registry>,
+    ) -> Result<Engine, EngineError> {
         let epoch = store.next_epoch().await?;
         let writer = EventWriter::spawn(
             store.clone(),
@@ -91,10 +97,16 @@ impl Engine {
         });
         let (manager, _) = Actor::spawn(None, ExecutionManager, shared.clone())
             .await
-            .map_err(|e| EngineError::Unavailable(format!("could not start the execution manager: {e}")))?;
+            .map_err(|e| {
+                EngineError::Unavailable(format!("could not start the execution manager: {e}"))
+            })?;
         let (shutdown, rx) = watch::channel(false);
         crate::timers::spawn(store, manager.clone(), shared.config.timer_poll(), rx);
-        let engine = Engine { shared, manager, shutdown };
+        let engine = Engine {
+            shared,
+            manager,
+            shutdown,
+        };
         engine.recover().await?;
         Ok(engine)
     }
@@ -120,6 +132,7 @@ impl Engine {
                             workflow_id: e.workflow_id,
                             priority: e.priority,
                             max_concurrency: None,
+                            record: None,
                         })?;
                     }
                     ExecutionStatus::Running => {
@@ -134,7 +147,12 @@ impl Engine {
             }
         }
         if queued + running > 0 {
-            info!(queued, running, epoch = self.shared.epoch, "recovering unfinished executions");
+            info!(
+                queued,
+                running,
+                epoch = self.shared.epoch,
+                "recovering unfinished executions"
+            );
         }
         Ok(())
     }
@@ -154,23 +172,40 @@ impl Engine {
     /// Stores a queued execution and hands it to admission. Idempotent with
     /// `idempotency_key` (or an explicit id): the existing execution is returned with
     /// `false`.
-    pub async fn start_execution(&self, req: StartRequest) -> Result<(ExecutionRecord, bool), EngineError> {
+    pub async fn start_execution(
+        &self,
+        req: StartRequest,
+    ) -> Result<(ExecutionRecord, bool), EngineError> {
         create_execution(&self.shared, &self.manager, req).await
     }
 
     /// Delivers a signal; durable when this returns Ok.
-    pub async fn signal(&self, id: ExecutionId, name: &str, payload: Value) -> Result<(), EngineError> {
+    pub async fn signal(
+        &self,
+        id: ExecutionId,
+        name: &str,
+        payload: Value,
+    ) -> Result<(), EngineError> {
         if name.is_empty() || name.len() > 200 {
-            return Err(EngineError::BadRequest("a signal name must have 1 to 200 characters".into()));
+            return Err(EngineError::BadRequest(
+                "a signal name must have 1 to 200 characters".into(),
+            ));
         }
-        self.deliver(id, |reply| ExecutionMsg::Signal { name: name.to_string(), payload: payload.clone(), reply })
-            .await
+        self.deliver(id, |reply| ExecutionMsg::Signal {
+            name: name.to_string(),
+            payload: payload.clone(),
+            reply,
+        })
+        .await
     }
 
     /// Asks an execution to stop; running nodes are killed and it ends `cancelled`.
     pub async fn cancel(&self, id: ExecutionId, reason: &str) -> Result<(), EngineError> {
-        self.deliver(id, |reply| ExecutionMsg::Cancel { reason: reason.to_string(), reply: Some(reply) })
-            .await
+        self.deliver(id, |reply| ExecutionMsg::Cancel {
+            reason: reason.to_string(),
+            reply: Some(reply),
+        })
+        .await
     }
 
     async fn deliver(
@@ -181,7 +216,12 @@ impl Engine {
         // A message can race with the actor passivating and be dropped with it; the reply
         // port tells us, and we try again (the manager then rehydrates the execution).
         for _ in 0..5 {
-            let rec = self.shared.store.get_execution(id).await.map_err(EngineError::from_store)?;
+            let rec = self
+                .shared
+                .store
+                .get_execution(id)
+                .await
+                .map_err(EngineError::from_store)?;
             if rec.status.is_terminal() {
                 return Err(EngineError::NotActive {
                     id: id.to_string(),
@@ -191,21 +231,33 @@ impl Engine {
             }
             let (tx, rx) = tokio::sync::oneshot::channel();
             let port = ractor::RpcReplyPort::from(tx);
-            self.manager.cast(ManagerMsg::Deliver { id, msg: msg(port) })?;
+            self.manager
+                .cast(ManagerMsg::Deliver { id, msg: msg(port) })?;
             match tokio::time::timeout(Duration::from_secs(30), rx).await {
                 Ok(Ok(r)) => return r,
                 Ok(Err(_)) => continue,
-                Err(_) => return Err(EngineError::Unavailable("the execution did not answer in time".into())),
+                Err(_) => {
+                    return Err(EngineError::Unavailable(
+                        "the execution did not answer in time".into(),
+                    ));
+                }
             }
         }
-        Err(EngineError::Unavailable("the execution could not be reached".into()))
+        Err(EngineError::Unavailable(
+            "the execution could not be reached".into(),
+        ))
     }
 
     /// Waits until the execution is finished and returns its record.
     pub async fn wait_finished(&self, id: ExecutionId) -> Result<ExecutionRecord, EngineError> {
         let mut rx = self.shared.bus.subscribe();
         loop {
-            let rec = self.shared.store.get_execution(id).await.map_err(EngineError::from_store)?;
+            let rec = self
+                .shared
+                .store
+                .get_execution(id)
+                .await
+                .map_err(EngineError::from_store)?;
             if rec.status.is_terminal() {
                 return Ok(rec);
             }
@@ -251,7 +303,10 @@ impl Engine {
     /// resumes it.
     pub async fn shutdown(&self) {
         let _ = self.shutdown.send(true);
-        self.manager.stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(5))).await.ok();
+        self.manager
+            .stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(5)))
+            .await
+            .ok();
     }
 }
 
@@ -263,17 +318,21 @@ pub(crate) async fn create_execution(
 ) -> Result<(ExecutionRecord, bool), EngineError> {
     if let Some(key) = &req.idempotency_key {
         if key.is_empty() || key.len() > 255 {
-            return Err(EngineError::BadRequest("Idempotency-Key must have 1 to 255 characters".into()));
+            return Err(EngineError::BadRequest(
+                "Idempotency-Key must have 1 to 255 characters".into(),
+            ));
         }
     }
     let version = match req.version {
         Some(v) => v,
-        None => shared
-            .store
-            .get_workflow(req.workflow_id)
-            .await
-            .map_err(EngineError::from_store)?
-            .latest_version,
+        None => {
+            shared
+                .store
+                .get_workflow(req.workflow_id)
+                .await
+                .map_err(EngineError::from_store)?
+                .latest_version
+        }
     };
     let wf = shared.workflows.get(req.workflow_id, version).await?;
     let priority = req.priority.unwrap_or(wf.settings.priority).min(9);
@@ -292,9 +351,14 @@ pub(crate) async fn create_execution(
     let (rec, created) = match shared.store.create_execution(new).await {
         Ok(r) => r,
         // A deterministic child id that already exists: the same execution.
-        Err(StoreError::AlreadyExists { .. }) => {
-            (shared.store.get_execution(id).await.map_err(EngineError::from_store)?, false)
-        }
+        Err(StoreError::AlreadyExists { .. }) => (
+            shared
+                .store
+                .get_execution(id)
+                .await
+                .map_err(EngineError::from_store)?,
+            false,
+        ),
         Err(e) => return Err(EngineError::from_store(e)),
     };
     if created {
@@ -303,6 +367,7 @@ pub(crate) async fn create_execution(
             workflow_id: rec.workflow_id,
             priority,
             max_concurrency: wf.settings.max_concurrency,
+            record: Some(Box::new(rec.clone())),
         })?;
     }
     Ok((rec, created))

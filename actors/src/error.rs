@@ -12,7 +12,11 @@ pub enum EngineError {
     Invalid(Vec<Problem>),
     /// The execution already finished (or never can accept this request).
     #[error("execution `{id}` is {status}: {message}")]
-    NotActive { id: String, status: String, message: String },
+    NotActive {
+        id: String,
+        status: String,
+        message: String,
+    },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error(transparent)]

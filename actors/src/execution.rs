@@ -13,7 +13,9 @@ use crate::error::EngineError;
 use crate::manager::ManagerMsg;
 use crate::node::{NodeActor, NodeArgs};
 use crate::now_ms;
-use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,11 +25,11 @@ use tracing::{debug, info, warn};
 use weft_core::event::ParentLink;
 use weft_core::machine::{NodeStatus, SNAPSHOT_FORMAT, WaitFor};
 use weft_core::{
-    Command, ErrorKind, Event, EventEnvelope, ExecutionId, ExecutionState, ExecutionStatus, Millis, NodeError,
-    WorkflowId,
+    Command, ErrorKind, Event, EventEnvelope, ExecutionId, ExecutionState, ExecutionStatus, Millis,
+    NodeError, WorkflowId,
 };
 use weft_nodes::NodeOutput;
-use weft_persistence::{Append, Snapshot, StoreError};
+use weft_persistence::{Append, ExecutionRecord, Snapshot, StoreError};
 
 /// The task that will send `Wake` when the next timer is due.
 type WakeTimer = ractor::concurrency::JoinHandle<Result<(), ractor::MessagingErr<ExecutionMsg>>>;
@@ -38,11 +40,26 @@ const CHILD_RECHECK_MS: i64 = 30_000;
 
 pub(crate) enum ExecutionMsg {
     /// A node actor finished an attempt.
-    NodeDone { path: String, attempt: u32, result: Result<NodeOutput, NodeError> },
-    Signal { name: String, payload: Value, reply: RpcReplyPort<Result<(), EngineError>> },
-    Cancel { reason: String, reply: Option<RpcReplyPort<Result<(), EngineError>>> },
+    NodeDone {
+        path: String,
+        attempt: u32,
+        result: Result<NodeOutput, NodeError>,
+    },
+    Signal {
+        name: String,
+        payload: Value,
+        reply: RpcReplyPort<Result<(), EngineError>>,
+    },
+    Cancel {
+        reason: String,
+        reply: Option<RpcReplyPort<Result<(), EngineError>>>,
+    },
     /// A child execution started by `flow.call` finished.
-    ChildDone { path: String, child_id: ExecutionId, result: Result<Value, NodeError> },
+    ChildDone {
+        path: String,
+        child_id: ExecutionId,
+        result: Result<Value, NodeError>,
+    },
     /// A timer may be due.
     Wake,
     /// Passivate if still idle since `generation`.
@@ -57,6 +74,8 @@ pub(crate) struct ExecArgs {
     pub manager: ActorRef<ManagerMsg>,
     /// Messages that arrived while the execution had no actor.
     pub pending: Vec<ExecutionMsg>,
+    /// The execution's row when the caller just wrote it (a new execution).
+    pub record: Option<Box<ExecutionRecord>>,
 }
 
 pub(crate) struct ExecActorState {
@@ -64,6 +83,7 @@ pub(crate) struct ExecActorState {
     shared: Arc<Shared>,
     manager: ActorRef<ManagerMsg>,
     exec: Option<ExecutionState>,
+    record: Option<Box<ExecutionRecord>>,
     /// Running node actors: which attempt of which node each one runs.
     nodes: HashMap<ActorId, (String, u32, ActorCell)>,
     events_since_snapshot: u32,
@@ -76,8 +96,15 @@ impl Actor for ExecutionActor {
     type State = ExecActorState;
     type Arguments = ExecArgs;
 
-    async fn pre_start(&self, myself: ActorRef<ExecutionMsg>, args: ExecArgs) -> Result<ExecActorState, ActorProcessingErr> {
-        args.shared.counts.executions.fetch_add(1, Ordering::Relaxed);
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ExecutionMsg>,
+        args: ExecArgs,
+    ) -> Result<ExecActorState, ActorProcessingErr> {
+        args.shared
+            .counts
+            .executions
+            .fetch_add(1, Ordering::Relaxed);
         for m in args.pending {
             myself.cast(m)?;
         }
@@ -86,6 +113,7 @@ impl Actor for ExecutionActor {
             shared: args.shared,
             manager: args.manager,
             exec: None,
+            record: args.record,
             nodes: HashMap::new(),
             events_since_snapshot: 0,
             wake: None,
@@ -93,7 +121,11 @@ impl Actor for ExecutionActor {
         })
     }
 
-    async fn post_start(&self, myself: ActorRef<ExecutionMsg>, st: &mut ExecActorState) -> Result<(), ActorProcessingErr> {
+    async fn post_start(
+        &self,
+        myself: ActorRef<ExecutionMsg>,
+        st: &mut ExecActorState,
+    ) -> Result<(), ActorProcessingErr> {
         match st.load().await {
             Ok(Loaded::Run(exec, first)) => {
                 st.exec = Some(exec);
@@ -102,7 +134,9 @@ impl Actor for ExecutionActor {
                     info!(execution_id = %st.id, effects = redo.len(), "resuming in-flight work");
                 }
                 st.perform(&myself, redo).await;
-                st.step(&myself, first).await.or_else(StepError::into_actor_result)
+                st.step(&myself, first)
+                    .await
+                    .or_else(StepError::into_actor_result)
             }
             Ok(Loaded::Finished) => {
                 myself.stop(Some("finished".into()));
@@ -116,7 +150,11 @@ impl Actor for ExecutionActor {
         }
     }
 
-    async fn post_stop(&self, _myself: ActorRef<ExecutionMsg>, st: &mut ExecActorState) -> Result<(), ActorProcessingErr> {
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<ExecutionMsg>,
+        st: &mut ExecActorState,
+    ) -> Result<(), ActorProcessingErr> {
         if let Some((_, h)) = st.wake.take() {
             h.abort();
         }
@@ -128,7 +166,12 @@ impl Actor for ExecutionActor {
         Ok(())
     }
 
-    async fn handle(&self, myself: ActorRef<ExecutionMsg>, msg: ExecutionMsg, st: &mut ExecActorState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<ExecutionMsg>,
+        msg: ExecutionMsg,
+        st: &mut ExecActorState,
+    ) -> Result<(), ActorProcessingErr> {
         let Some(exec) = st.exec.as_ref() else {
             reply_inactive(msg, st.id, "not loaded");
             return Ok(());
@@ -139,40 +182,74 @@ impl Actor for ExecutionActor {
             return Ok(());
         }
         let r = match msg {
-            ExecutionMsg::NodeDone { path, attempt, result } => {
+            ExecutionMsg::NodeDone {
+                path,
+                attempt,
+                result,
+            } => {
                 if !exec.accepts_result(&path, attempt) {
                     debug!(execution_id = %st.id, node = %path, attempt, "dropping a stale node result");
                     return Ok(());
                 }
                 let event = match result {
-                    Ok(out) => Event::NodeCompleted { node: path, output: out.output, ports: out.ports },
+                    Ok(out) => Event::NodeCompleted {
+                        node: path,
+                        output: out.output,
+                        ports: out.ports,
+                    },
                     Err(error) => {
                         debug!(execution_id = %st.id, node = %path, attempt, kind = %error.kind, "node attempt failed");
-                        Event::NodeAttemptFailed { node: path, attempt, error, seed: rand::random() }
+                        Event::NodeAttemptFailed {
+                            node: path,
+                            attempt,
+                            error,
+                            seed: rand::random(),
+                        }
                     }
                 };
                 st.step(&myself, vec![event]).await
             }
-            ExecutionMsg::Signal { name, payload, reply } => {
-                let r = st.step(&myself, vec![Event::SignalReceived { name, payload }]).await;
+            ExecutionMsg::Signal {
+                name,
+                payload,
+                reply,
+            } => {
+                let r = st
+                    .step(&myself, vec![Event::SignalReceived { name, payload }])
+                    .await;
                 let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
                 r
             }
             ExecutionMsg::Cancel { reason, reply } => {
-                let r = st.step(&myself, vec![Event::CancelRequested { reason }]).await;
+                let r = st
+                    .step(&myself, vec![Event::CancelRequested { reason }])
+                    .await;
                 if let Some(reply) = reply {
                     let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
                 }
                 r
             }
-            ExecutionMsg::ChildDone { path, child_id, result } => {
+            ExecutionMsg::ChildDone {
+                path,
+                child_id,
+                result,
+            } => {
                 if !exec.awaits_child(&path, child_id) {
                     return Ok(());
                 }
                 let attempt = exec.data().nodes.get(&path).map_or(1, |r| r.attempt);
                 let event = match result {
-                    Ok(output) => Event::NodeCompleted { node: path, output, ports: vec!["main".into()] },
-                    Err(error) => Event::NodeAttemptFailed { node: path, attempt, error, seed: 0 },
+                    Ok(output) => Event::NodeCompleted {
+                        node: path,
+                        output,
+                        ports: vec!["main".into()],
+                    },
+                    Err(error) => Event::NodeAttemptFailed {
+                        node: path,
+                        attempt,
+                        error,
+                        seed: 0,
+                    },
                 };
                 st.step(&myself, vec![event]).await
             }
@@ -181,7 +258,10 @@ impl Actor for ExecutionActor {
                 st.step(&myself, Vec::new()).await
             }
             ExecutionMsg::Idle { generation } => {
-                if generation == st.idle_generation && !exec.has_running_work() && st.nodes.is_empty() {
+                if generation == st.idle_generation
+                    && !exec.has_running_work()
+                    && st.nodes.is_empty()
+                {
                     debug!(execution_id = %st.id, "passivating");
                     myself.stop(Some("passivated".into()));
                 }
@@ -208,7 +288,11 @@ impl Actor for ExecutionActor {
                     st.shared.counts.nodes.fetch_sub(1, Ordering::Relaxed);
                     warn!(execution_id = %st.id, node = %path, attempt, error = %err, "node actor panicked");
                     let error = NodeError::transient(format!("node panicked: {err}"));
-                    myself.cast(ExecutionMsg::NodeDone { path, attempt, result: Err(error) })?;
+                    myself.cast(ExecutionMsg::NodeDone {
+                        path,
+                        attempt,
+                        result: Err(error),
+                    })?;
                 }
             }
             _ => {}
@@ -227,7 +311,9 @@ fn reply_inactive(msg: ExecutionMsg, id: ExecutionId, status: &str) {
         ExecutionMsg::Signal { reply, .. } => {
             let _ = reply.send(Err(err()));
         }
-        ExecutionMsg::Cancel { reply: Some(reply), .. } => {
+        ExecutionMsg::Cancel {
+            reply: Some(reply), ..
+        } => {
             let _ = reply.send(Err(err()));
         }
         _ => {}
@@ -245,7 +331,9 @@ enum StepError {
 impl StepError {
     fn to_engine_error(&self) -> EngineError {
         match self {
-            StepError::Lost => EngineError::Unavailable("the execution is owned by another instance now".into()),
+            StepError::Lost => {
+                EngineError::Unavailable("the execution is owned by another instance now".into())
+            }
             StepError::Store(e) => EngineError::Unavailable(format!("could not persist: {e}")),
         }
     }
@@ -273,7 +361,11 @@ enum LoadError {
 
 impl From<StoreError> for LoadError {
     fn from(e: StoreError) -> Self {
-        if e.is_conflict() { LoadError::Lost } else { LoadError::Other(EngineError::from_store(e)) }
+        if e.is_conflict() {
+            LoadError::Lost
+        } else {
+            LoadError::Other(EngineError::from_store(e))
+        }
     }
 }
 
@@ -283,14 +375,21 @@ impl ExecActorState {
     async fn load(&mut self) -> Result<Loaded, LoadError> {
         let shared = self.shared.clone();
         let store = &shared.store;
-        let mut rec = store.get_execution(self.id).await?;
+        let mut rec = match self.record.take() {
+            Some(rec) => *rec,
+            None => store.get_execution(self.id).await?,
+        };
         if rec.status.is_terminal() {
             return Ok(Loaded::Finished);
         }
         if rec.owner_epoch != shared.epoch {
             rec = store.claim_execution(self.id, shared.epoch).await?;
         }
-        let wf = match shared.workflows.get(rec.workflow_id, rec.workflow_version).await {
+        let wf = match shared
+            .workflows
+            .get(rec.workflow_id, rec.workflow_version)
+            .await
+        {
             Ok(wf) => wf,
             Err(e) => {
                 // The pinned version cannot run here (e.g. a node type is gone): fail it
@@ -304,7 +403,11 @@ impl ExecActorState {
                 let env = EventEnvelope {
                     seq: rec.version + 1,
                     at: now_ms(),
-                    event: Event::ExecutionFinished { status: ExecutionStatus::Failed, output: None, error: Some(error.clone()) },
+                    event: Event::ExecutionFinished {
+                        status: ExecutionStatus::Failed,
+                        output: None,
+                        error: Some(error.clone()),
+                    },
                 };
                 shared
                     .writer
@@ -330,12 +433,21 @@ impl ExecActorState {
         };
         if rec.version == 0 {
             let exec = ExecutionState::new(wf, self.id, rec.workflow_id, rec.workflow_version);
-            let start = ExecutionState::start_event(rec.input, rec.parent, None, rec.workflow_id, rec.workflow_version);
+            let start = ExecutionState::start_event(
+                rec.input,
+                rec.parent,
+                None,
+                rec.workflow_id,
+                rec.workflow_version,
+            );
             return Ok(Loaded::Run(exec, vec![start]));
         }
         let mut exec = match store.latest_snapshot(self.id).await? {
-            Some(snap) if snap.format_version == SNAPSHOT_FORMAT => ExecutionState::restore(wf.clone(), snap.state)
-                .map_err(|e| LoadError::Other(EngineError::Unavailable(format!("corrupt snapshot: {e}"))))?,
+            Some(snap) if snap.format_version == SNAPSHOT_FORMAT => {
+                ExecutionState::restore(wf.clone(), snap.state).map_err(|e| {
+                    LoadError::Other(EngineError::Unavailable(format!("corrupt snapshot: {e}")))
+                })?
+            }
             _ => ExecutionState::new(wf, self.id, rec.workflow_id, rec.workflow_version),
         };
         loop {
@@ -360,14 +472,24 @@ impl ExecActorState {
 
     /// Records `first`, then decides until quiescent, persists everything in one append,
     /// and performs the effects.
-    async fn step(&mut self, myself: &ActorRef<ExecutionMsg>, first: Vec<Event>) -> Result<(), StepError> {
-        let Some(exec) = self.exec.as_mut() else { return Ok(()) };
+    async fn step(
+        &mut self,
+        myself: &ActorRef<ExecutionMsg>,
+        first: Vec<Event>,
+    ) -> Result<(), StepError> {
+        let Some(exec) = self.exec.as_mut() else {
+            return Ok(());
+        };
         let now = now_ms();
         let before = exec.seq();
         let mut envs = Vec::new();
         let mut effects = Vec::new();
         let mut record = |exec: &mut ExecutionState, event: Event| {
-            let env = EventEnvelope { seq: exec.seq() + 1, at: now, event };
+            let env = EventEnvelope {
+                seq: exec.seq() + 1,
+                at: now,
+                event,
+            };
             exec.apply(&env);
             envs.push(env);
         };
@@ -399,7 +521,11 @@ impl ExecActorState {
                 }
                 return Err(StepError::Store(e));
             }
-            let wf = self.exec.as_ref().map(|e| e.data().workflow_id).unwrap_or_default();
+            let wf = self
+                .exec
+                .as_ref()
+                .map(|e| e.data().workflow_id)
+                .unwrap_or_default();
             self.publish(wf, &envs);
         }
         self.perform(myself, effects).await;
@@ -408,7 +534,12 @@ impl ExecActorState {
         Ok(())
     }
 
-    async fn persist(&mut self, before: u64, envs: &[EventEnvelope], now: Millis) -> Result<(), StoreError> {
+    async fn persist(
+        &mut self,
+        before: u64,
+        envs: &[EventEnvelope],
+        now: Millis,
+    ) -> Result<(), StoreError> {
         let exec = self.exec.as_ref().expect("loaded");
         let d = exec.data();
         let cfg = &self.shared.config;
@@ -416,10 +547,16 @@ impl ExecActorState {
         let completion = envs.iter().any(|e| {
             matches!(
                 e.event,
-                Event::NodeCompleted { .. } | Event::NodeAttemptFailed { .. } | Event::IterationCompleted { .. }
+                Event::NodeCompleted { .. }
+                    | Event::NodeAttemptFailed { .. }
+                    | Event::IterationCompleted { .. }
             )
         });
-        let due = if cfg.checkpoint_every == 0 { completion } else { self.events_since_snapshot >= cfg.checkpoint_every };
+        let due = if cfg.checkpoint_every == 0 {
+            completion
+        } else {
+            self.events_since_snapshot >= cfg.checkpoint_every
+        };
         let snapshot = (due && !exec.is_terminal()).then(|| Snapshot {
             seq: exec.seq(),
             format_version: SNAPSHOT_FORMAT,
@@ -445,12 +582,18 @@ impl ExecActorState {
 
     fn publish(&self, workflow_id: WorkflowId, envs: &[EventEnvelope]) {
         for env in envs {
-            self.shared.bus.publish(BusEvent { execution_id: self.id, workflow_id, envelope: env.clone() });
+            self.shared.bus.publish(BusEvent {
+                execution_id: self.id,
+                workflow_id,
+                envelope: env.clone(),
+            });
         }
     }
 
     async fn perform(&mut self, myself: &ActorRef<ExecutionMsg>, effects: Vec<Command>) {
-        let Some(exec) = self.exec.as_ref() else { return };
+        let Some(exec) = self.exec.as_ref() else {
+            return;
+        };
         let workflow_id = exec.data().workflow_id;
         let priority = exec.workflow().settings.priority;
         for c in effects {
@@ -468,16 +611,32 @@ impl ExecActorState {
                     match Actor::spawn_linked(None, NodeActor, args, myself.get_cell()).await {
                         Ok((node, _)) => {
                             self.shared.counts.nodes.fetch_add(1, Ordering::Relaxed);
-                            self.nodes.insert(node.get_id(), (path, attempt, node.get_cell()));
+                            self.nodes
+                                .insert(node.get_id(), (path, attempt, node.get_cell()));
                         }
                         Err(e) => {
-                            let error = NodeError::transient(format!("could not start the node actor: {e}"));
-                            let _ = myself.cast(ExecutionMsg::NodeDone { path, attempt, result: Err(error) });
+                            let error = NodeError::transient(format!(
+                                "could not start the node actor: {e}"
+                            ));
+                            let _ = myself.cast(ExecutionMsg::NodeDone {
+                                path,
+                                attempt,
+                                result: Err(error),
+                            });
                         }
                     }
                 }
-                Command::StartChild { path, child_id, workflow_id: child_wf, version, input } => {
-                    let parent = ParentLink { execution_id: self.id, node: path.clone() };
+                Command::StartChild {
+                    path,
+                    child_id,
+                    workflow_id: child_wf,
+                    version,
+                    input,
+                } => {
+                    let parent = ParentLink {
+                        execution_id: self.id,
+                        node: path.clone(),
+                    };
                     let req = crate::engine::StartRequest {
                         workflow_id: child_wf,
                         version,
@@ -489,8 +648,13 @@ impl ExecActorState {
                     };
                     match create_execution(&self.shared, &self.manager, req).await {
                         Ok((rec, _)) if rec.status.is_terminal() => {
-                            let result = child_result(&rec.id, rec.status, rec.output, rec.error.as_ref());
-                            let _ = myself.cast(ExecutionMsg::ChildDone { path, child_id, result });
+                            let result =
+                                child_result(&rec.id, rec.status, rec.output, rec.error.as_ref());
+                            let _ = myself.cast(ExecutionMsg::ChildDone {
+                                path,
+                                child_id,
+                                result,
+                            });
                         }
                         Ok((rec, created)) => {
                             if !created {
@@ -499,19 +663,28 @@ impl ExecActorState {
                         }
                         Err(e) => {
                             let error = match e {
-                                EngineError::NotFound { .. } | EngineError::Invalid(_) | EngineError::BadRequest(_) => {
+                                EngineError::NotFound { .. }
+                                | EngineError::Invalid(_)
+                                | EngineError::BadRequest(_) => {
                                     NodeError::config(format!("flow.call: {e}"))
                                 }
                                 _ => NodeError::transient(format!("flow.call: {e}")),
                             };
-                            let _ = myself.cast(ExecutionMsg::ChildDone { path, child_id, result: Err(error) });
+                            let _ = myself.cast(ExecutionMsg::ChildDone {
+                                path,
+                                child_id,
+                                result: Err(error),
+                            });
                         }
                     }
                 }
                 Command::CancelChild { child_id } => {
                     let _ = self.manager.cast(ManagerMsg::Deliver {
                         id: child_id,
-                        msg: ExecutionMsg::Cancel { reason: "the parent execution stopped waiting".into(), reply: None },
+                        msg: ExecutionMsg::Cancel {
+                            reason: "the parent execution stopped waiting".into(),
+                            reply: None,
+                        },
                     });
                 }
                 Command::Record(_) => {}
@@ -521,7 +694,9 @@ impl ExecActorState {
 
     /// Stops node actors whose attempt the state no longer wants (cancelled, loop ended).
     fn reconcile_nodes(&mut self) {
-        let Some(exec) = self.exec.as_ref() else { return };
+        let Some(exec) = self.exec.as_ref() else {
+            return;
+        };
         let stale: Vec<ActorId> = self
             .nodes
             .iter()
@@ -545,7 +720,9 @@ impl ExecActorState {
     }
 
     fn after_step(&mut self, myself: &ActorRef<ExecutionMsg>, now: Millis) {
-        let Some(exec) = self.exec.as_ref() else { return };
+        let Some(exec) = self.exec.as_ref() else {
+            return;
+        };
         if exec.is_terminal() {
             let d = exec.data();
             info!(execution_id = %self.id, status = %d.status, "execution finished");
@@ -593,14 +770,20 @@ impl ExecActorState {
         let result = child_result(&self.id, status, output, err_json.as_ref());
         let _ = self.manager.cast(ManagerMsg::Deliver {
             id: parent.execution_id,
-            msg: ExecutionMsg::ChildDone { path: parent.node.clone(), child_id: self.id, result },
+            msg: ExecutionMsg::ChildDone {
+                path: parent.node.clone(),
+                child_id: self.id,
+                result,
+            },
         });
     }
 
     /// A parent woken by its timer asks the store about children it waits for, in case a
     /// completion notice was lost.
     async fn check_children(&mut self, myself: &ActorRef<ExecutionMsg>) {
-        let Some(exec) = self.exec.as_ref() else { return };
+        let Some(exec) = self.exec.as_ref() else {
+            return;
+        };
         let waiting: Vec<(String, ExecutionId)> = exec
             .data()
             .nodes
@@ -615,7 +798,11 @@ impl ExecActorState {
             if let Ok(rec) = self.shared.store.get_execution(child_id).await {
                 if rec.status.is_terminal() {
                     let result = child_result(&rec.id, rec.status, rec.output, rec.error.as_ref());
-                    let _ = myself.cast(ExecutionMsg::ChildDone { path, child_id, result });
+                    let _ = myself.cast(ExecutionMsg::ChildDone {
+                        path,
+                        child_id,
+                        result,
+                    });
                 }
             }
         }
@@ -632,14 +819,18 @@ pub(crate) fn child_result(
     if status == ExecutionStatus::Succeeded {
         return Ok(output.unwrap_or(Value::Null));
     }
-    let e: Option<weft_core::ExecutionError> = error.and_then(|e| serde_json::from_value(e.clone()).ok());
+    let e: Option<weft_core::ExecutionError> =
+        error.and_then(|e| serde_json::from_value(e.clone()).ok());
     let kind = match status {
         ExecutionStatus::TimedOut => ErrorKind::Timeout,
         ExecutionStatus::Cancelled => ErrorKind::Cancelled,
         _ => e.as_ref().map_or(ErrorKind::Permanent, |e| e.kind),
     };
     let message = e.map_or_else(|| status.to_string(), |e| e.to_string());
-    Err(NodeError::new(kind, format!("child execution {id} {status}: {message}")))
+    Err(NodeError::new(
+        kind,
+        format!("child execution {id} {status}: {message}"),
+    ))
 }
 
 /// The `wake_at` stored with the execution: when the timer service must bring it back.

@@ -15,13 +15,21 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, warn};
 use weft_core::{ExecutionId, WorkflowId};
+use weft_persistence::ExecutionRecord;
 
 /// Rehydrations and deliveries go ahead of new executions (whose priority is 0–9).
 const REHYDRATE_PRIORITY: u8 = 100;
 
 pub(crate) enum ManagerMsg {
     /// A new execution is stored as queued; run it when there is room.
-    Admit { id: ExecutionId, workflow_id: WorkflowId, priority: u8, max_concurrency: Option<u32> },
+    /// `record` spares the actor a read when it starts.
+    Admit {
+        id: ExecutionId,
+        workflow_id: WorkflowId,
+        priority: u8,
+        max_concurrency: Option<u32>,
+        record: Option<Box<ExecutionRecord>>,
+    },
     /// These executions have something due: bring them back if they have no actor.
     Wake { ids: Vec<ExecutionId> },
     /// Route a message to an execution, rehydrating it if needed.
@@ -32,17 +40,27 @@ pub(crate) enum ManagerMsg {
     Stats(RpcReplyPort<(usize, usize)>),
 }
 
-#[derive(PartialEq, Eq)]
 struct Queued {
     priority: u8,
     seq: u64,
     id: ExecutionId,
     workflow: Option<(WorkflowId, Option<u32>)>,
+    record: Option<Box<ExecutionRecord>>,
 }
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.priority == other.priority && self.seq == other.seq
+    }
+}
+
+impl Eq for Queued {}
 
 impl Ord for Queued {
     fn cmp(&self, other: &Self) -> CmpOrdering {
-        self.priority.cmp(&other.priority).then_with(|| other.seq.cmp(&self.seq))
+        self.priority
+            .cmp(&other.priority)
+            .then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
@@ -73,7 +91,11 @@ impl Actor for ExecutionManager {
     type State = ManagerState;
     type Arguments = Arc<Shared>;
 
-    async fn pre_start(&self, _myself: ActorRef<ManagerMsg>, shared: Arc<Shared>) -> Result<ManagerState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<ManagerMsg>,
+        shared: Arc<Shared>,
+    ) -> Result<ManagerState, ActorProcessingErr> {
         Ok(ManagerState {
             shared,
             queue: BinaryHeap::new(),
@@ -88,10 +110,26 @@ impl Actor for ExecutionManager {
         })
     }
 
-    async fn handle(&self, myself: ActorRef<ManagerMsg>, msg: ManagerMsg, st: &mut ManagerState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<ManagerMsg>,
+        msg: ManagerMsg,
+        st: &mut ManagerState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
-            ManagerMsg::Admit { id, workflow_id, priority, max_concurrency } => {
-                st.enqueue(id, priority.min(9), Some((workflow_id, max_concurrency)));
+            ManagerMsg::Admit {
+                id,
+                workflow_id,
+                priority,
+                max_concurrency,
+                record,
+            } => {
+                st.enqueue(
+                    id,
+                    priority.min(9),
+                    Some((workflow_id, max_concurrency)),
+                    record,
+                );
             }
             ManagerMsg::Wake { ids } => {
                 for id in ids {
@@ -99,7 +137,7 @@ impl Actor for ExecutionManager {
                         Some((actor, _)) => {
                             let _ = actor.cast(ExecutionMsg::Wake);
                         }
-                        None => st.enqueue(id, REHYDRATE_PRIORITY, None),
+                        None => st.enqueue(id, REHYDRATE_PRIORITY, None, None),
                     }
                 }
             }
@@ -107,17 +145,17 @@ impl Actor for ExecutionManager {
                 Some((actor, _)) => {
                     if let Err(ractor::MessagingErr::SendErr(msg)) = actor.cast(msg) {
                         st.pending.entry(id).or_default().push(msg);
-                        st.enqueue(id, REHYDRATE_PRIORITY, None);
+                        st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                     }
                 }
                 None => {
                     st.pending.entry(id).or_default().push(msg);
-                    st.enqueue(id, REHYDRATE_PRIORITY, None);
+                    st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                 }
             },
             ManagerMsg::Retry { id } => {
                 if !st.alive.contains_key(&id) {
-                    st.enqueue(id, REHYDRATE_PRIORITY, None);
+                    st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                 }
             }
             ManagerMsg::Stats(reply) => {
@@ -139,7 +177,9 @@ impl Actor for ExecutionManager {
             SupervisionEvent::ActorFailed(cell, err) => (cell, Some(err)),
             _ => return Ok(()),
         };
-        let Some(id) = st.by_actor.remove(&cell.get_id()) else { return Ok(()) };
+        let Some(id) = st.by_actor.remove(&cell.get_id()) else {
+            return Ok(());
+        };
         if let Some((_, Some(wf))) = st.alive.remove(&id) {
             st.release(wf);
         }
@@ -155,7 +195,7 @@ impl Actor for ExecutionManager {
                 st.retries.remove(&id);
                 // Messages that raced with the stop (e.g. a signal during passivation).
                 if st.pending.contains_key(&id) {
-                    st.enqueue(id, REHYDRATE_PRIORITY, None);
+                    st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                 }
             }
         }
@@ -165,12 +205,24 @@ impl Actor for ExecutionManager {
 }
 
 impl ManagerState {
-    fn enqueue(&mut self, id: ExecutionId, priority: u8, workflow: Option<(WorkflowId, Option<u32>)>) {
+    fn enqueue(
+        &mut self,
+        id: ExecutionId,
+        priority: u8,
+        workflow: Option<(WorkflowId, Option<u32>)>,
+        record: Option<Box<ExecutionRecord>>,
+    ) {
         if self.alive.contains_key(&id) || !self.queued.insert(id) {
             return;
         }
         self.seq += 1;
-        self.queue.push(Queued { priority, seq: self.seq, id, workflow });
+        self.queue.push(Queued {
+            priority,
+            seq: self.seq,
+            id,
+            workflow,
+            record,
+        });
     }
 
     fn release(&mut self, wf: WorkflowId) {
@@ -207,6 +259,7 @@ impl ManagerState {
                 shared: self.shared.clone(),
                 manager: myself.clone(),
                 pending: self.pending.remove(&q.id).unwrap_or_default(),
+                record: q.record,
             };
             match Actor::spawn_linked(None, ExecutionActor, args, myself.get_cell()).await {
                 Ok((actor, _)) => {
@@ -217,7 +270,9 @@ impl ManagerState {
                         *self.per_workflow.entry(wf).or_default() += 1;
                     }
                 }
-                Err(e) => warn!(execution_id = %q.id, error = %e, "could not start an execution actor"),
+                Err(e) => {
+                    warn!(execution_id = %q.id, error = %e, "could not start an execution actor")
+                }
             }
         }
     }

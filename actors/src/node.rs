@@ -31,18 +31,33 @@ impl Actor for NodeActor {
     type State = Option<NodeArgs>;
     type Arguments = NodeArgs;
 
-    async fn pre_start(&self, myself: ActorRef<NodeMsg>, args: NodeArgs) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<NodeMsg>,
+        args: NodeArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
         myself.cast(NodeMsg::Run)?;
         Ok(Some(args))
     }
 
-    async fn handle(&self, myself: ActorRef<NodeMsg>, _msg: NodeMsg, state: &mut Self::State) -> Result<(), ActorProcessingErr> {
-        let Some(args) = state.take() else { return Ok(()) };
+    async fn handle(
+        &self,
+        myself: ActorRef<NodeMsg>,
+        _msg: NodeMsg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some(args) = state.take() else {
+            return Ok(());
+        };
         let path = args.task.path.clone();
         let attempt = args.task.attempt;
         let result = run(&args).await;
         // The execution may be gone (cancelled, passivated after a crash): nothing to do then.
-        let _ = args.reply_to.cast(ExecutionMsg::NodeDone { path, attempt, result });
+        let _ = args.reply_to.cast(ExecutionMsg::NodeDone {
+            path,
+            attempt,
+            result,
+        });
         myself.stop(None);
         Ok(())
     }
@@ -71,7 +86,12 @@ async fn run(args: &NodeArgs) -> Result<NodeOutput, NodeError> {
     match timeout {
         Some(limit) => tokio::time::timeout(limit, node.run(input))
             .await
-            .unwrap_or_else(|_| Err(NodeError::timeout(format!("node timed out after {} ms", limit.as_millis())))),
+            .unwrap_or_else(|_| {
+                Err(NodeError::timeout(format!(
+                    "node timed out after {} ms",
+                    limit.as_millis()
+                )))
+            }),
         None => node.run(input).await,
     }
 }

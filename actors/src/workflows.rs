@@ -16,12 +16,25 @@ pub(crate) struct WorkflowCache {
 
 impl WorkflowCache {
     pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>) -> Self {
-        Self { store, registry, compiled: Mutex::new(HashMap::new()) }
+        Self {
+            store,
+            registry,
+            compiled: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The compiled version, loading and compiling it on first use.
-    pub async fn get(&self, id: WorkflowId, version: u32) -> Result<Arc<CompiledWorkflow>, EngineError> {
-        if let Some(wf) = self.compiled.lock().expect("cache lock").get(&(id, version)) {
+    pub async fn get(
+        &self,
+        id: WorkflowId,
+        version: u32,
+    ) -> Result<Arc<CompiledWorkflow>, EngineError> {
+        if let Some(wf) = self
+            .compiled
+            .lock()
+            .expect("cache lock")
+            .get(&(id, version))
+        {
             return Ok(wf.clone());
         }
         let v = self
@@ -29,9 +42,15 @@ impl WorkflowCache {
             .get_workflow_version(id, Some(version))
             .await
             .map_err(EngineError::from_store)?;
-        let def = Definition::from_value(v.definition).map_err(|p| EngineError::Invalid(vec![p]))?;
-        let wf = Arc::new(weft_core::validate(&def, self.registry.as_ref()).map_err(EngineError::Invalid)?);
-        self.compiled.lock().expect("cache lock").insert((id, version), wf.clone());
+        let def =
+            Definition::from_value(v.definition).map_err(|p| EngineError::Invalid(vec![p]))?;
+        let wf = Arc::new(
+            weft_core::validate(&def, self.registry.as_ref()).map_err(EngineError::Invalid)?,
+        );
+        self.compiled
+            .lock()
+            .expect("cache lock")
+            .insert((id, version), wf.clone());
         Ok(wf)
     }
 }

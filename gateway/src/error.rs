@@ -11,7 +11,10 @@ use weft_persistence::StoreError;
 
 #[derive(Debug)]
 pub enum ApiError {
-    BadRequest { detail: String, field: Option<String> },
+    BadRequest {
+        detail: String,
+        field: Option<String>,
+    },
     Invalid(Vec<Problem>),
     NotFound(String),
     Conflict(String),
@@ -22,7 +25,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>, field: Option<&str>) -> Self {
-        ApiError::BadRequest { detail: detail.into(), field: field.map(str::to_string) }
+        ApiError::BadRequest {
+            detail: detail.into(),
+            field: field.map(str::to_string),
+        }
     }
 }
 
@@ -43,7 +49,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
-            StoreError::AlreadyExists { .. } | StoreError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            StoreError::AlreadyExists { .. } | StoreError::Conflict(_) => {
+                ApiError::Conflict(e.to_string())
+            }
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
             StoreError::Invalid(m) | StoreError::Internal(m) => ApiError::Internal(m),
         }
@@ -53,9 +61,12 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, title, detail, extra): (StatusCode, &str, String, Value) = match self {
-            ApiError::BadRequest { detail, field } => {
-                (StatusCode::BAD_REQUEST, "Bad request", detail, json!({ "field": field }))
-            }
+            ApiError::BadRequest { detail, field } => (
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                detail,
+                json!({ "field": field }),
+            ),
             ApiError::Invalid(problems) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Invalid workflow definition",
@@ -64,14 +75,29 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NotFound(d) => (StatusCode::NOT_FOUND, "Not found", d, Value::Null),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, "Conflict", d, Value::Null),
-            ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, "Payload too large", d, Value::Null),
+            ApiError::PayloadTooLarge(d) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                d,
+                Value::Null,
+            ),
             ApiError::Unavailable(d) => {
                 tracing::warn!(error = %d, "service unavailable");
-                (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "try again shortly".into(), Value::Null)
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service unavailable",
+                    "try again shortly".into(),
+                    Value::Null,
+                )
             }
             ApiError::Internal(d) => {
                 tracing::error!(error = %d, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "an internal error occurred".into(), Value::Null)
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    "an internal error occurred".into(),
+                    Value::Null,
+                )
             }
         };
         let mut body = json!({
@@ -88,8 +114,10 @@ impl IntoResponse for ApiError {
             }
         }
         let mut resp = (status, axum::Json(body)).into_response();
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         resp
     }
 }

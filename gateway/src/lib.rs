@@ -23,7 +23,9 @@ pub struct GatewayOptions {
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        Self { max_body_bytes: 4 * 1024 * 1024 }
+        Self {
+            max_body_bytes: 4 * 1024 * 1024,
+        }
     }
 }
 
@@ -39,5 +41,7 @@ pub async fn serve(
     options: GatewayOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(engine, options)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(engine, options))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

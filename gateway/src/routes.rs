@@ -37,7 +37,9 @@ fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     match r {
         Ok(Json(v)) => Ok(v),
         Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ApiError::PayloadTooLarge("the request body is larger than the limit".into()))
+            Err(ApiError::PayloadTooLarge(
+                "the request body is larger than the limit".into(),
+            ))
         }
         Err(e) => Err(ApiError::bad_request(e.body_text(), None)),
     }
@@ -57,7 +59,9 @@ async fn live() -> Json<Value> {
 
 async fn ready(State(engine): State<Engine>) -> Response {
     match engine.store().ping().await {
-        Ok(()) => Json(json!({"status": "ok", "checks": {"store": "ok", "engine": "ok"}})).into_response(),
+        Ok(()) => {
+            Json(json!({"status": "ok", "checks": {"store": "ok", "engine": "ok"}})).into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness: store unreachable");
             (
@@ -90,25 +94,44 @@ fn version_json(v: &WorkflowVersion) -> Value {
     json!({"id": v.workflow_id, "name": v.name, "version": v.version, "created_at": v.created_at, "definition": v.definition})
 }
 
-async fn create_workflow(State(engine): State<Engine>, req: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+async fn create_workflow(
+    State(engine): State<Engine>,
+    req: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let def = parse_definition(&engine, body(req)?)?;
-    let v = engine.store().create_workflow(WorkflowId::new(), &def.name, &def.to_value()).await?;
+    let v = engine
+        .store()
+        .create_workflow(WorkflowId::new(), &def.name, &def.to_value())
+        .await?;
     Ok((StatusCode::CREATED, Json(version_json(&v))).into_response())
 }
 
-async fn validate(State(engine): State<Engine>, req: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+async fn validate(
+    State(engine): State<Engine>,
+    req: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let value = body(req)?;
     let problems = match Definition::from_value(value) {
-        Ok(def) => weft_core::validate(&def, engine.registry().as_ref()).err().unwrap_or_default(),
+        Ok(def) => weft_core::validate(&def, engine.registry().as_ref())
+            .err()
+            .unwrap_or_default(),
         Err(p) => vec![p],
     };
-    Ok(Json(json!({"valid": problems.is_empty(), "problems": problems})))
+    Ok(Json(
+        json!({"valid": problems.is_empty(), "problems": problems}),
+    ))
 }
 
-async fn get_workflow(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_workflow(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = workflow_id(&id)?;
     let w = engine.store().get_workflow(id).await?;
-    let v = engine.store().get_workflow_version(id, Some(w.latest_version)).await?;
+    let v = engine
+        .store()
+        .get_workflow_version(id, Some(w.latest_version))
+        .await?;
     Ok(Json(json!({
         "id": w.id, "name": w.name, "version": w.latest_version,
         "created_at": w.created_at, "updated_at": w.updated_at, "definition": v.definition,
@@ -144,12 +167,20 @@ async fn start_execution(
     let id = workflow_id(&id)?;
     let b = body(req)?;
     if b.priority.is_some_and(|p| p > 9) {
-        return Err(ApiError::bad_request("priority must be between 0 and 9", Some("priority")));
+        return Err(ApiError::bad_request(
+            "priority must be between 0 and 9",
+            Some("priority"),
+        ));
     }
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(
             v.to_str()
-                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII", Some("Idempotency-Key")))?
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "Idempotency-Key must be visible ASCII",
+                        Some("Idempotency-Key"),
+                    )
+                })?
                 .to_string(),
         ),
         None => None,
@@ -164,11 +195,18 @@ async fn start_execution(
             ..Default::default()
         })
         .await?;
-    let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(json!({"id": rec.id, "status": rec.status}))).into_response())
 }
 
-async fn get_execution(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_execution(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let rec = engine.store().get_execution(execution_id(&id)?).await?;
     Ok(Json(execution_json(&rec)))
 }
@@ -193,7 +231,9 @@ async fn events(
     // 404 for an unknown execution, not an empty list.
     engine.store().get_execution(id).await?;
     let evs = engine.store().events(id, q.after_seq, limit).await?;
-    let next = (evs.len() as u32 == limit).then(|| evs.last().map(|e| e.seq)).flatten();
+    let next = (evs.len() as u32 == limit)
+        .then(|| evs.last().map(|e| e.seq))
+        .flatten();
     let items: Vec<Value> = evs.iter().map(|e| e.to_stream_json()).collect();
     Ok(Json(json!({"items": items, "next_after_seq": next})))
 }
@@ -211,9 +251,15 @@ async fn cancel(
     req: Option<Json<CancelBody>>,
 ) -> Result<Response, ApiError> {
     let id = execution_id(&id)?;
-    let reason = req.and_then(|Json(b)| b.reason).unwrap_or_else(|| "cancelled through the API".into());
+    let reason = req
+        .and_then(|Json(b)| b.reason)
+        .unwrap_or_else(|| "cancelled through the API".into());
     engine.cancel(id, &reason).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"id": id, "status": "cancelling"}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": id, "status": "cancelling"})),
+    )
+        .into_response())
 }
 
 async fn signal(
@@ -227,5 +273,9 @@ async fn signal(
         other => body(other)?,
     };
     engine.signal(id, &name, payload).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"id": id, "signal": name}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": id, "signal": name})),
+    )
+        .into_response())
 }

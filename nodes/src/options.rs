@@ -54,7 +54,13 @@ impl HttpOptions {
     /// addresses or host names). A bad entry is an error, so a typo cannot silently leave a
     /// target blocked or, worse, be read as something broader.
     pub fn from_env() -> Result<Self, OptionsError> {
-        let allow = match std::env::var(ALLOW_ENV) {
+        Self::from_allow_var(std::env::var(ALLOW_ENV))
+    }
+
+    /// [`from_env`](Self::from_env) given the variable's value (tests cannot safely change
+    /// the process environment).
+    fn from_allow_var(value: Result<String, std::env::VarError>) -> Result<Self, OptionsError> {
+        let allow = match value {
             Ok(list) => AllowList::parse(&list).map_err(|source| OptionsError::Allow {
                 var: ALLOW_ENV,
                 source,
@@ -82,4 +88,36 @@ pub enum OptionsError {
     },
     #[error("{var} is not valid UTF-8")]
     NotUnicode { var: &'static str },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::env::VarError;
+
+    #[test]
+    fn the_allow_list_comes_from_weft_http_allow() {
+        let o = HttpOptions::from_allow_var(Ok("127.0.0.1, 10.0.0.0/8, api.internal".into()))
+            .expect("valid list");
+        assert!(o.allow.allows_ip("10.1.2.3".parse().expect("ip")));
+        assert!(o.allow.allows_host("api.internal"));
+        assert_eq!(o.max_response_bytes, 10 * 1024 * 1024);
+        assert_eq!(o.default_timeout, Duration::from_secs(30));
+        assert!(o.user_agent.starts_with("weft/"));
+
+        let unset = HttpOptions::from_allow_var(Err(VarError::NotPresent)).expect("unset is fine");
+        assert!(unset.allow.is_empty());
+    }
+
+    #[test]
+    fn a_bad_entry_stops_startup_with_a_clear_message() {
+        let e = HttpOptions::from_allow_var(Ok("127.0.0.1, 10.0.0.0/99".into())).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("WEFT_HTTP_ALLOW: invalid allow-list entry `10.0.0.0/99`"),
+            "{msg}"
+        );
+        let e = HttpOptions::from_allow_var(Err(VarError::NotUnicode("x".into()))).unwrap_err();
+        assert!(matches!(e, OptionsError::NotUnicode { .. }));
+    }
 }

@@ -112,6 +112,7 @@ fn every_schema_is_documented_and_closed() {
                 prop["description"].is_string(),
                 "{name}.{field} has no description"
             );
+            assert!(prop["title"].is_string(), "{name}.{field} has no title");
         }
         let expected_trigger = spec.category == "trigger";
         assert_eq!(spec.trigger, expected_trigger, "{name}");

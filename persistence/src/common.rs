@@ -5,6 +5,7 @@
 //! the same errors, which is what lets one test suite cover both.
 
 use crate::{Append, Result, StoreError};
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 use weft_core::{ExecutionId, ExecutionStatus, Millis};
 
@@ -140,6 +141,66 @@ pub(crate) fn check_append(a: &Append) -> Result<CheckedAppend> {
     })
 }
 
+/// An append that passed [`check_append`], waiting for its round.
+pub(crate) struct Pending {
+    /// Its position in the caller's batch.
+    pub index: usize,
+    pub append: Append,
+    pub checked: CheckedAppend,
+}
+
+/// A group commit, checked and split into rounds before any SQL runs.
+pub(crate) struct BatchPlan {
+    /// One outcome per append, in the caller's order: `Ok` until the database says otherwise.
+    pub results: Vec<Result<()>>,
+    /// Round `k` holds the `k`-th append of each execution in the batch, so no round names an
+    /// execution twice and a set-based statement can guard a whole round at once. Usually
+    /// there is one round; an execution appears twice only when its writer pipelines, and
+    /// then its second append must see the row its first one left.
+    pub rounds: Vec<Vec<Pending>>,
+}
+
+impl BatchPlan {
+    pub(crate) fn new(appends: Vec<Append>) -> BatchPlan {
+        let mut results = Vec::with_capacity(appends.len());
+        let mut rounds: Vec<Vec<Pending>> = Vec::new();
+        let mut seen: HashMap<ExecutionId, usize> = HashMap::with_capacity(appends.len());
+        for (index, append) in appends.into_iter().enumerate() {
+            match check_append(&append) {
+                Ok(checked) => {
+                    results.push(Ok(()));
+                    let round = seen.entry(append.execution_id).or_insert(0);
+                    if *round == rounds.len() {
+                        rounds.push(Vec::new());
+                    }
+                    rounds[*round].push(Pending {
+                        index,
+                        append,
+                        checked,
+                    });
+                    *round += 1;
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        BatchPlan { results, rounds }
+    }
+
+    /// The outcomes once the batch was written (`Ok`) or its transaction failed (`Err`):
+    /// then nothing was committed, and the appends that had not failed on their own fail
+    /// with the batch.
+    pub(crate) fn finish(mut results: Vec<Result<()>>, written: Result<()>) -> Vec<Result<()>> {
+        if let Err(batch_error) = written {
+            for result in &mut results {
+                if result.is_ok() {
+                    *result = Err(batch_error.clone());
+                }
+            }
+        }
+        results
+    }
+}
+
 /// Why an append's guarded UPDATE matched no row, given what the row holds now (`None`: the
 /// execution does not exist).
 pub(crate) fn stale_append_error(
@@ -246,6 +307,33 @@ mod tests {
             check_append(&append(u64::MAX, &[])),
             Err(StoreError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn batches_split_into_rounds_of_distinct_executions() {
+        let a = append(0, &[1]);
+        let b = append(0, &[1]);
+        let a2 = Append {
+            expected_version: 1,
+            events: Vec::new(),
+            ..a.clone()
+        };
+        let bad = append(0, &[2]);
+        let plan = BatchPlan::new(vec![a.clone(), b.clone(), bad, a2.clone()]);
+        assert!(matches!(plan.results[2], Err(StoreError::Invalid(_))));
+        let rounds: Vec<Vec<usize>> = plan
+            .rounds
+            .iter()
+            .map(|r| r.iter().map(|p| p.index).collect())
+            .collect();
+        assert_eq!(rounds, [vec![0, 1], vec![3]]);
+
+        let failed = BatchPlan::finish(plan.results, Err(StoreError::Unavailable("gone".into())));
+        assert!(failed.iter().all(Result::is_err));
+        assert!(
+            matches!(failed[2], Err(StoreError::Invalid(_))),
+            "own refusals are kept"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //!   write is refused with [`StoreError::Conflict`] when either is stale, never overwritten;
 //! - many executions' appends go to the database in one transaction ([`EventWriter`], the
 //!   group-commit writer); each append still succeeds or fails on its own.
+//!
+//! Every `limit` is a page size: 0 means 100, and no call returns more than 1000 rows.
 
 mod common;
 mod error;
@@ -71,14 +73,16 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<WorkflowRecord>>;
 
-    /// One version; `None` means the latest.
+    /// One version; `None` means the latest. A numbered version stays readable after the
+    /// workflow is deleted (executions pinned to it must finish); the latest of a deleted
+    /// workflow is `NotFound`.
     async fn get_workflow_version(
         &self,
         id: WorkflowId,
         version: Option<u32>,
     ) -> Result<WorkflowVersion>;
 
-    /// Every version, oldest first.
+    /// Every version, oldest first. `NotFound` for an unknown or deleted workflow.
     async fn list_workflow_versions(&self, id: WorkflowId) -> Result<Vec<WorkflowVersion>>;
 
     /// Marks a workflow deleted (its versions stay, so executions pinned to them can finish);
@@ -96,7 +100,8 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first (by id, which is time-ordered), after the cursor.
     async fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionRecord>>;
 
-    /// Counts executions per status (for metrics and tests).
+    /// Counts executions per status (for metrics and tests): every status, in
+    /// [`weft_core::ExecutionStatus::ALL`] order, zero included.
     async fn count_executions(
         &self,
         workflow_id: Option<WorkflowId>,
@@ -108,7 +113,7 @@ pub trait Store: Send + Sync + 'static {
     /// exist. Others in the batch are unaffected.
     async fn append(&self, appends: Vec<Append>) -> Vec<Result<()>>;
 
-    /// Events with `seq > after_seq`, in order, at most `limit`.
+    /// Events with `seq > after_seq`, in order, at most `limit` (none for an unknown id).
     async fn events(
         &self,
         id: ExecutionId,

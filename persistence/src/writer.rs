@@ -152,7 +152,8 @@ async fn run(
         }
 
         let size = batch.len();
-        let mut outcomes = store.append(std::mem::take(&mut batch)).await;
+        let full = std::mem::replace(&mut batch, Vec::with_capacity(options.max_batch));
+        let mut outcomes = store.append(full).await;
         if outcomes.len() != size {
             // A store bug; never leave a caller without an answer.
             let error = StoreError::Internal(format!(

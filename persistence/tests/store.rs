@@ -18,6 +18,7 @@ macro_rules! store_test_suite {
                 idempotency_key_returns_the_same_execution,
                 events_round_trip_every_variant,
                 append_updates_the_execution_row,
+                json_values_survive_exactly,
                 stale_version_conflicts_and_writes_nothing,
                 stale_epoch_conflicts,
                 mixed_batch_commits_each_append_on_its_own,

@@ -12,13 +12,18 @@ use weft_core::{CompiledWorkflow, Definition, Problem};
 use weft_nodes::Registry;
 
 /// Reads, parses and validates a definition file; problems come back ready to print.
-pub fn load_definition(path: &Path, registry: &Registry) -> Result<(Definition, CompiledWorkflow), Vec<String>> {
+pub fn load_definition(
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Definition, CompiledWorkflow), Vec<String>> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{shown}: cannot read: {e}")])?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| vec![format!("{shown}: cannot read: {e}")])?;
     let format = Format::from_path(&shown);
     let fmt = |p: Problem| format!("{shown}: {p}");
     let def = Definition::parse(&text, format).map_err(|p| vec![fmt(p)])?;
-    let wf = weft_core::validate(&def, registry).map_err(|ps| ps.into_iter().map(fmt).collect::<Vec<_>>())?;
+    let wf = weft_core::validate(&def, registry)
+        .map_err(|ps| ps.into_iter().map(fmt).collect::<Vec<_>>())?;
     Ok((def, wf))
 }
 

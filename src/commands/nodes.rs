@@ -22,7 +22,13 @@ pub fn run(json: bool) -> ExitCode {
     } else {
         let width = specs.iter().map(|s| s.type_name.len()).max().unwrap_or(0);
         for s in specs {
-            println!("{:width$}  {:8}  {}", s.type_name, s.category, s.description, width = width);
+            println!(
+                "{:width$}  {:8}  {}",
+                s.type_name,
+                s.category,
+                s.description,
+                width = width
+            );
         }
     }
     ExitCode::SUCCESS

@@ -36,9 +36,15 @@ pub fn run(file: &Path, input: Option<&str>) -> ExitCode {
         let store = weft_persistence::connect("sqlite::memory:").await?;
         let engine = Engine::start(EngineConfig::default(), store.clone(), registry).await?;
         let wf_id = WorkflowId::new();
-        store.create_workflow(wf_id, &def.name, &def.to_value()).await?;
+        store
+            .create_workflow(wf_id, &def.name, &def.to_value())
+            .await?;
         let (rec, _) = engine
-            .start_execution(StartRequest { workflow_id: wf_id, input, ..Default::default() })
+            .start_execution(StartRequest {
+                workflow_id: wf_id,
+                input,
+                ..Default::default()
+            })
             .await?;
         let done = engine.wait_finished(rec.id).await?;
         engine.shutdown().await;
@@ -61,7 +67,10 @@ pub fn run(file: &Path, input: Option<&str>) -> ExitCode {
             ExitCode::from(1)
         }
         Err(e) => {
-            eprintln!("{}", json!({"status": "error", "error": {"message": format!("{e:#}")}}));
+            eprintln!(
+                "{}",
+                json!({"status": "error", "error": {"message": format!("{e:#}")}})
+            );
             ExitCode::from(1)
         }
     }
@@ -74,10 +83,13 @@ fn usage_error(msg: &str) -> ExitCode {
 
 /// `--input` as JSON text, or `@FILE` holding JSON; absent means `{}`.
 fn parse_input(input: Option<&str>) -> Result<Value, String> {
-    let Some(raw) = input else { return Ok(json!({})) };
+    let Some(raw) = input else {
+        return Ok(json!({}));
+    };
     let (text, origin) = match raw.strip_prefix('@') {
         Some(path) => (
-            std::fs::read_to_string(path).map_err(|e| format!("--input @{path}: cannot read: {e}"))?,
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--input @{path}: cannot read: {e}"))?,
             format!("@{path}"),
         ),
         None => (raw.to_string(), "--input".to_string()),

@@ -45,7 +45,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
     if args.print_config {
         let mut shown = settings.clone();
-        shown.database_url = shown.database_url.as_deref().map(weft_persistence::redact_url);
+        shown.database_url = shown
+            .database_url
+            .as_deref()
+            .map(weft_persistence::redact_url);
         match toml::to_string_pretty(&shown) {
             Ok(t) => print!("{t}"),
             Err(e) => eprintln!("error: {e}"),
@@ -73,21 +76,32 @@ pub fn run(args: ServeArgs) -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let url = settings.database_url();
     if settings.database_url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "creating the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
     }
-    let store = weft_persistence::connect(&url)
-        .await
-        .with_context(|| format!("opening the database {}", weft_persistence::redact_url(&url)))?;
+    let store = weft_persistence::connect(&url).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            weft_persistence::redact_url(&url)
+        )
+    })?;
     let registry = Arc::new(super::registry()?);
-    let engine = Engine::start(settings.engine.clone(), store, registry).await.context("starting the engine")?;
+    let engine = Engine::start(settings.engine.clone(), store, registry)
+        .await
+        .context("starting the engine")?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = engine.store().backend(), "weft is serving");
     eprintln!("Weft listening on http://{addr}");
-    let options = weft_gateway::GatewayOptions { max_body_bytes: settings.max_body_bytes };
+    let options = weft_gateway::GatewayOptions {
+        max_body_bytes: settings.max_body_bytes,
+    };
     weft_gateway::serve(listener, engine.clone(), options, shutdown_signal()).await?;
     engine.shutdown().await;
     Ok(())

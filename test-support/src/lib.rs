@@ -17,7 +17,10 @@ where
         if let Some(v) = f().await {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -34,9 +37,17 @@ impl PgDatabase {
     pub async fn create() -> PgDatabase {
         use sqlx::Connection;
         let name = format!("weft_it_{}", uuid::Uuid::new_v4().simple());
-        let mut c = sqlx::PgConnection::connect(PG_ADMIN).await.expect("PostgreSQL on 127.0.0.1:5432");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.unwrap();
-        PgDatabase { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name }
+        let mut c = sqlx::PgConnection::connect(PG_ADMIN)
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        PgDatabase {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        }
     }
 }
 
@@ -45,7 +56,10 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Drop from a fresh runtime on its own thread: the test's runtime may be gone.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut c) = sqlx::PgConnection::connect(PG_ADMIN).await {
@@ -89,7 +103,10 @@ impl CountingServer {
                         first
                     };
                     if first {
-                        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"busy": true})))
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            axum::Json(json!({"busy": true})),
+                        )
                     } else {
                         (StatusCode::OK, axum::Json(json!({"ok": true, "key": key})))
                     }

@@ -3,12 +3,12 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
-#[allow(unused_imports)]
-pub use weft_test_support::{CountingServer, PgDatabase, eventually};
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+#[allow(unused_imports)]
+pub use weft_test_support::{CountingServer, PgDatabase, eventually};
 
 pub const WEFT: &str = env!("CARGO_BIN_EXE_weft");
 
@@ -17,7 +17,11 @@ pub fn examples_dir() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A `weft serve` child process; killed with SIGKILL when dropped.
@@ -36,7 +40,10 @@ impl Server {
     }
 
     async fn start_on(port: u16, database_url: &str, data_dir: &Path) -> Server {
-        let log = data_dir.join(format!("serve-{port}-{}.log", Instant::now().elapsed().as_nanos()));
+        let log = data_dir.join(format!(
+            "serve-{port}-{}.log",
+            Instant::now().elapsed().as_nanos()
+        ));
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(WEFT)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -66,15 +73,26 @@ impl Server {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = client.get(format!("{}/health/live", self.base)).send().await {
+            if let Ok(r) = client
+                .get(format!("{}/health/live", self.base))
+                .send()
+                .await
+            {
                 if r.status().is_success() {
                     return;
                 }
             }
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("weft serve exited with {status}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+                panic!(
+                    "weft serve exited with {status}: {}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
             }
-            assert!(Instant::now() < deadline, "weft serve did not come up: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "weft serve did not come up: {}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -90,7 +108,12 @@ impl Server {
     /// Starts a new process on the same port and database.
     pub async fn restart(&mut self) {
         self.kill();
-        let s = Server::start_on(self.port, &self.database_url.clone(), &self.data_dir.clone()).await;
+        let s = Server::start_on(
+            self.port,
+            &self.database_url.clone(),
+            &self.data_dir.clone(),
+        )
+        .await;
         *self = s;
     }
 
@@ -113,7 +136,10 @@ impl Server {
 
     pub async fn start_execution(&self, workflow: &str, input: Value) -> String {
         let r = reqwest::Client::new()
-            .post(format!("{}/api/v1/workflows/{workflow}/executions", self.base))
+            .post(format!(
+                "{}/api/v1/workflows/{workflow}/executions",
+                self.base
+            ))
             .json(&json!({ "input": input }))
             .send()
             .await
@@ -124,7 +150,11 @@ impl Server {
     }
 
     pub async fn execution(&self, id: &str) -> Option<Value> {
-        let r = reqwest::Client::new().get(format!("{}/api/v1/executions/{id}", self.base)).send().await.ok()?;
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v1/executions/{id}", self.base))
+            .send()
+            .await
+            .ok()?;
         r.status().is_success().then_some(())?;
         r.json().await.ok()
     }
@@ -135,4 +165,3 @@ impl Drop for Server {
         self.kill();
     }
 }
-

@@ -26,13 +26,23 @@ impl Backend {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("weft.db").display());
         let store = weft_persistence::connect(&url).await.unwrap();
-        Backend { store, url, _sqlite: Some(dir), _pg: None }
+        Backend {
+            store,
+            url,
+            _sqlite: Some(dir),
+            _pg: None,
+        }
     }
 
     pub async fn postgres() -> Backend {
         let db = PgDatabase::create().await;
         let store = weft_persistence::connect(&db.url).await.unwrap();
-        Backend { store, url: db.url.clone(), _sqlite: None, _pg: Some(db) }
+        Backend {
+            store,
+            url: db.url.clone(),
+            _sqlite: None,
+            _pg: Some(db),
+        }
     }
 
     /// A second connection to the same database (another "instance").
@@ -101,8 +111,15 @@ impl Node for GateNode {
         let p = &self.0;
         let now = p.gate_running.fetch_add(1, Ordering::SeqCst) + 1;
         p.gate_max.fetch_max(now, Ordering::SeqCst);
-        p.gate_order.lock().unwrap().push(input.context["input"].clone());
-        let permit = p.gate.acquire().await.map_err(|_| NodeError::cancelled("gate closed"))?;
+        p.gate_order
+            .lock()
+            .unwrap()
+            .push(input.context["input"].clone());
+        let permit = p
+            .gate
+            .acquire()
+            .await
+            .map_err(|_| NodeError::cancelled("gate closed"))?;
         permit.forget();
         p.gate_running.fetch_sub(1, Ordering::SeqCst);
         Ok(NodeOutput::main(input.prev().clone()))
@@ -117,7 +134,11 @@ pub fn registry(probes: &Arc<Probes>) -> Arc<Registry> {
 }
 
 pub fn fast_config() -> EngineConfig {
-    EngineConfig { passivate_after_ms: 100, timer_poll_ms: 50, ..EngineConfig::default() }
+    EngineConfig {
+        passivate_after_ms: 100,
+        timer_poll_ms: 50,
+        ..EngineConfig::default()
+    }
 }
 
 pub struct Harness {
@@ -129,20 +150,35 @@ pub struct Harness {
 impl Harness {
     pub async fn new(backend: Backend, config: EngineConfig) -> Harness {
         let probes = Arc::new(Probes::default());
-        let engine = Engine::start(config, backend.store.clone(), registry(&probes)).await.unwrap();
-        Harness { engine, probes, backend }
+        let engine = Engine::start(config, backend.store.clone(), registry(&probes))
+            .await
+            .unwrap();
+        Harness {
+            engine,
+            probes,
+            backend,
+        }
     }
 
     pub async fn workflow(&self, def: Value) -> WorkflowId {
         let def = Definition::from_value(def).unwrap();
         weft_core::validate(&def, self.engine.registry().as_ref()).expect("valid test workflow");
         let id = WorkflowId::new();
-        self.backend.store.create_workflow(id, &def.name, &def.to_value()).await.unwrap();
+        self.backend
+            .store
+            .create_workflow(id, &def.name, &def.to_value())
+            .await
+            .unwrap();
         id
     }
 
     pub async fn start(&self, workflow_id: WorkflowId, input: Value) -> ExecutionId {
-        self.start_with(StartRequest { workflow_id, input, ..Default::default() }).await
+        self.start_with(StartRequest {
+            workflow_id,
+            input,
+            ..Default::default()
+        })
+        .await
     }
 
     pub async fn start_with(&self, req: StartRequest) -> ExecutionId {
@@ -150,15 +186,20 @@ impl Harness {
     }
 
     pub async fn finish(&self, id: ExecutionId) -> ExecutionRecord {
-        tokio::time::timeout(std::time::Duration::from_secs(60), self.engine.wait_finished(id))
-            .await
-            .expect("execution finished in time")
-            .unwrap()
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            self.engine.wait_finished(id),
+        )
+        .await
+        .expect("execution finished in time")
+        .unwrap()
     }
 
     pub async fn event_types(&self, id: ExecutionId) -> Vec<String> {
         let evs = self.backend.store.events(id, 0, 10_000).await.unwrap();
-        evs.iter().map(|e| e.event.type_name().to_string()).collect()
+        evs.iter()
+            .map(|e| e.event.type_name().to_string())
+            .collect()
     }
 }
 

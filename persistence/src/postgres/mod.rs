@@ -8,8 +8,8 @@
 mod queries;
 
 use crate::common::{
-    CheckedAppend, check_append, claim_refused_error, every_status, now_millis, page_limit,
-    parse_status, scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    BatchPlan, Pending, claim_refused_error, every_status, now_millis, page_limit, parse_status,
+    scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
     Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Result, Snapshot,
@@ -19,7 +19,6 @@ use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, Row};
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 use tracing::instrument;
@@ -280,7 +279,7 @@ impl Store for PgStore {
             .bind(new.id.0)
             .bind(new.workflow_id.0)
             .bind(version_to_i32(new.workflow_version)?)
-            .bind(&new.input)
+            .bind(json_text(&new.input)?)
             .bind(i16::from(new.priority))
             .bind(new.parent.as_ref().map(|p| p.execution_id.0))
             .bind(new.parent.as_ref().map(|p| p.node.as_str()))
@@ -346,49 +345,21 @@ impl Store for PgStore {
         Ok(every_status(counted))
     }
 
-    /// One statement per *round*: round `k` holds the `k`-th append of each execution in the
-    /// batch (usually there is one round; an execution appears twice only when its writer
-    /// pipelines). A single round runs as an implicit transaction; several share an explicit
-    /// one, each round seeing the rows the previous one advanced.
+    /// One statement per round (see `BatchPlan`). A single round runs as an implicit
+    /// transaction; several share an explicit one, each round seeing the rows the previous one
+    /// advanced.
     #[instrument(skip_all, fields(batch = appends.len()))]
     async fn append(&self, appends: Vec<Append>) -> Vec<Result<()>> {
-        let mut results: Vec<Result<()>> = Vec::with_capacity(appends.len());
-        let mut rounds: Vec<Vec<Pending>> = Vec::new();
-        let mut seen: HashMap<ExecutionId, usize> = HashMap::with_capacity(appends.len());
-        for (index, append) in appends.into_iter().enumerate() {
-            match check_append(&append) {
-                Ok(checked) => {
-                    results.push(Ok(()));
-                    let round = seen.entry(append.execution_id).or_insert(0);
-                    if *round == rounds.len() {
-                        rounds.push(Vec::new());
-                    }
-                    rounds[*round].push(Pending {
-                        index,
-                        append,
-                        checked,
-                    });
-                    *round += 1;
-                }
-                Err(e) => results.push(Err(e)),
-            }
-        }
-
+        let BatchPlan {
+            mut results,
+            mut rounds,
+        } = BatchPlan::new(appends);
         let written = match rounds.len() {
             0 => Ok(()),
             1 => write_round(&self.pool, rounds.swap_remove(0), &mut results).await,
             _ => self.write_rounds(rounds, &mut results).await,
         };
-        if let Err(batch_error) = written {
-            // Nothing of the batch is committed: the appends that had not failed on their own
-            // fail with the batch.
-            for result in &mut results {
-                if result.is_ok() {
-                    *result = Err(batch_error.clone());
-                }
-            }
-        }
-        results
+        BatchPlan::finish(results, written)
     }
 
     async fn events(
@@ -490,14 +461,6 @@ impl PgStore {
     }
 }
 
-/// An append that passed the checks, waiting for its round.
-struct Pending {
-    /// Its position in the caller's batch.
-    index: usize,
-    append: Append,
-    checked: CheckedAppend,
-}
-
 /// Runs `APPEND_BATCH` for one round (each execution at most once) and records each refused
 /// append's error in `results`. An `Err` means the statement failed and wrote nothing.
 async fn write_round<'e>(
@@ -551,21 +514,21 @@ async fn write_round<'e>(
             event_types.push(envelope.event.type_name());
             event_nodes.push(envelope.event.node().map(str::to_owned));
             event_ats.push(envelope.at);
-            event_data.push(envelope.event.data());
+            event_data.push(json_text(&envelope.event.data())?);
         }
         if let (Some(snapshot), Some((seq, format_version))) = (append.snapshot, checked.snapshot) {
             snapshot_ids.push(id);
             snapshot_seqs.push(seq);
             snapshot_formats.push(format_version);
-            snapshot_states.push(snapshot.state);
+            snapshot_states.push(json_text(&snapshot.state)?);
         }
         ids.push(id);
         expected_versions.push(checked.expected_version);
         owner_epochs.push(checked.owner_epoch);
         new_versions.push(checked.new_version);
         statuses.push(append.status.as_str());
-        outputs.push(append.output);
-        errors.push(append.error);
+        outputs.push(append.output.as_ref().map(json_text).transpose()?);
+        errors.push(append.error.as_ref().map(json_text).transpose()?);
         wake_ats.push(append.wake_at);
         nows.push(append.now);
         finished_ats.push(checked.finished_at);
@@ -633,10 +596,7 @@ async fn insert_version(
     definition: &Value,
     now: Millis,
 ) -> Result<()> {
-    // As text, so PostgreSQL stores the definition exactly as written (see the migration).
-    let definition = serde_json::to_string(definition).map_err(|e| {
-        StoreError::Invalid(format!("workflow definition cannot be serialized: {e}"))
-    })?;
+    let definition = json_text(definition)?;
     sqlx::query(queries::INSERT_WORKFLOW_VERSION)
         .bind(id.0)
         .bind(version_to_i32(version)?)
@@ -649,6 +609,12 @@ async fn insert_version(
             StoreError::exists_on_unique(e, "workflow version", format!("{id}@{version}"))
         })?;
     Ok(())
+}
+
+/// JSON as the text `$N::json` parameters take (see `queries`).
+fn json_text(value: &Value) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Invalid(format!("cannot serialize JSON: {e}")))
 }
 
 // ---- rows ----------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 //! read side by side. All values are bound parameters (`$N`); nothing is formatted into SQL
 //! text.
 //!
+//! JSON goes in as text cast to `json` (`$N::json`): bound as a `serde_json::Value`, sqlx would
+//! send `jsonb`, which PostgreSQL parses and re-sorts before storing it in a `json` column.
+//!
 //! The status lists `('queued', 'running', 'waiting')` are spelled out literally because the
 //! planner only uses the partial indexes of the migration when a query's predicate implies
 //! theirs.
@@ -39,11 +42,11 @@ pub(super) const PING: &str = "SELECT 1";
 pub(super) const INSERT_WORKFLOW: &str = "INSERT INTO workflows \
      (id, name, latest_version, deleted, created_at, updated_at) VALUES ($1, $2, 1, false, $3, $3)";
 
-/// `$4` is the definition as JSON text, cast to `json` so the author's key order survives.
+/// `$4` is the definition as JSON text (see the module doc on `json`).
 pub(super) const INSERT_WORKFLOW_VERSION: &str = concat!(
     "INSERT INTO workflow_versions (",
     version_columns!(),
-    ") VALUES ($1, $2, $3, $4::text::json, $5)"
+    ") VALUES ($1, $2, $3, $4::json, $5)"
 );
 
 /// Takes the next version number, locking the workflow row until commit so concurrent saves
@@ -91,7 +94,7 @@ pub(super) const DELETE_WORKFLOW: &str =
 pub(super) const INSERT_EXECUTION: &str = "INSERT INTO executions \
      (id, workflow_id, workflow_version, status, input, priority, parent_id, parent_node, \
       idempotency_key, version, owner_epoch, created_at, updated_at) \
-     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, 0, $9, $10, $10) \
+     VALUES ($1, $2, $3, 'queued', $4::json, $5, $6, $7, $8, 0, $9, $10, $10) \
      ON CONFLICT DO NOTHING";
 
 pub(super) const SELECT_EXECUTION: &str = concat!(
@@ -147,13 +150,16 @@ pub(super) fn list_executions(filter: &ExecutionFilter) -> QueryBuilder<Postgres
 ///   executions `advanced` returned, so a refused append writes nothing at all;
 /// - the final select reports, per append in input order, whether it was applied and, if not,
 ///   what the row held when the statement started (no row: the execution does not exist).
+///   `IN (SELECT id FROM advanced)` runs as one hashed subplan; a join against `advanced` was
+///   planned as a nested loop (the planner guesses a single row for a CTE), quadratic in the
+///   batch size.
 ///
 /// All parts commit or fail together: it is one statement.
 pub(super) const APPEND_BATCH: &str = "\
 WITH batch AS (
     SELECT *
     FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[],
-                $6::jsonb[], $7::jsonb[], $8::bigint[], $9::bigint[], $10::bigint[])
+                $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])
          WITH ORDINALITY
          AS b (id, expected_version, owner_epoch, new_version, status,
                output, error, wake_at, now, finished_at, ord)
@@ -162,8 +168,8 @@ advanced AS (
     UPDATE executions e
     SET version = b.new_version,
         status = b.status,
-        output = b.output,
-        error = b.error,
+        output = b.output::json,
+        error = b.error::json,
         wake_at = b.wake_at,
         updated_at = b.now,
         finished_at = CASE WHEN b.finished_at IS NULL THEN NULL
@@ -174,15 +180,15 @@ advanced AS (
 ),
 inserted_events AS (
     INSERT INTO events (execution_id, seq, type, node_id, at, data)
-    SELECT v.execution_id, v.seq, v.type, v.node_id, v.at, v.data
-    FROM UNNEST($11::uuid[], $12::bigint[], $13::text[], $14::text[], $15::bigint[], $16::jsonb[])
+    SELECT v.execution_id, v.seq, v.type, v.node_id, v.at, v.data::json
+    FROM UNNEST($11::uuid[], $12::bigint[], $13::text[], $14::text[], $15::bigint[], $16::text[])
          AS v (execution_id, seq, type, node_id, at, data)
     WHERE v.execution_id IN (SELECT id FROM advanced)
 ),
 saved_snapshots AS (
     INSERT INTO snapshots (execution_id, seq, format_version, state)
-    SELECT s.execution_id, s.seq, s.format_version, s.state
-    FROM UNNEST($17::uuid[], $18::bigint[], $19::integer[], $20::jsonb[])
+    SELECT s.execution_id, s.seq, s.format_version, s.state::json
+    FROM UNNEST($17::uuid[], $18::bigint[], $19::integer[], $20::text[])
          AS s (execution_id, seq, format_version, state)
     WHERE s.execution_id IN (SELECT id FROM advanced)
     ON CONFLICT (execution_id) DO UPDATE
@@ -190,11 +196,10 @@ saved_snapshots AS (
     WHERE snapshots.seq <= EXCLUDED.seq
 )
 SELECT b.ord,
-       a.id IS NOT NULL AS applied,
+       b.id IN (SELECT id FROM advanced) AS applied,
        e.version AS current_version,
        e.owner_epoch AS current_epoch
 FROM batch b
-LEFT JOIN advanced a ON a.id = b.id
 LEFT JOIN executions e ON e.id = b.id
 ORDER BY b.ord";
 

@@ -15,14 +15,15 @@
 mod queries;
 
 use crate::common::{
-    CheckedAppend, check_append, claim_refused_error, every_status, now_millis, page_limit,
-    parse_status, scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    BatchPlan, Pending, claim_refused_error, every_status, now_millis, page_limit, parse_status,
+    scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
     Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Result, Snapshot,
     Store, StoreError, WorkflowRecord, WorkflowVersion, redact_url,
 };
 use async_trait::async_trait;
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -30,9 +31,11 @@ use sqlx::sqlite::{
 };
 use sqlx::types::Json;
 use sqlx::{Connection, Row, SqliteConnection};
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 use tracing::instrument;
+use uuid::Uuid;
 use uuid::fmt::Hyphenated;
 use weft_core::event::ParentLink;
 use weft_core::{Event, EventEnvelope, ExecutionId, ExecutionStatus, Millis, WorkflowId};
@@ -377,30 +380,16 @@ impl Store for SqliteStore {
 
     #[instrument(skip_all, fields(batch = appends.len()))]
     async fn append(&self, appends: Vec<Append>) -> Vec<Result<()>> {
-        let mut results: Vec<Result<()>> = Vec::with_capacity(appends.len());
-        let mut pending = Vec::with_capacity(appends.len());
-        for (index, append) in appends.into_iter().enumerate() {
-            match check_append(&append) {
-                Ok(checked) => {
-                    results.push(Ok(()));
-                    pending.push((index, append, checked));
-                }
-                Err(e) => results.push(Err(e)),
-            }
-        }
-        if pending.is_empty() {
-            return results;
-        }
-        if let Err(batch_error) = self.write_appends(pending, &mut results).await {
-            // Nothing of the batch is committed: the appends that had not failed on their own
-            // fail with the batch.
-            for result in &mut results {
-                if result.is_ok() {
-                    *result = Err(batch_error.clone());
-                }
-            }
-        }
-        results
+        let BatchPlan {
+            mut results,
+            rounds,
+        } = BatchPlan::new(appends);
+        let written = if rounds.is_empty() {
+            Ok(())
+        } else {
+            self.write_appends(rounds, &mut results).await
+        };
+        BatchPlan::finish(results, written)
     }
 
     async fn events(
@@ -492,82 +481,144 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Writes the checked appends in one transaction, recording each one's own refusal in
-    /// `results`. An `Err` means the transaction as a whole failed and nothing was written.
+    /// Writes a batch in one transaction: per round (see [`BatchPlan`]) one guarded update of
+    /// the execution rows, then the events and snapshots of every applied append with one
+    /// statement each. Each refused append's error goes to `results`; an `Err` means the
+    /// transaction failed and nothing was written.
     async fn write_appends(
         &self,
-        pending: Vec<(usize, Append, CheckedAppend)>,
+        rounds: Vec<Vec<Pending>>,
         results: &mut [Result<()>],
     ) -> Result<()> {
+        let mut events: Vec<EventRow> = Vec::new();
+        let mut snapshots: Vec<SnapshotRow> = Vec::new();
         let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
-        for (index, append, checked) in pending {
-            // A savepoint per append: if one fails half way (it should not: its version guard
-            // passed), its partial writes are undone and the rest of the batch still commits.
-            let mut savepoint = tx.begin().await?;
-            match write_append(&mut savepoint, append, checked).await {
-                Ok(()) => savepoint.commit().await?,
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    results[index] = Err(e);
+        for round in rounds {
+            let rows: Vec<AdvanceRow> = round.iter().map(AdvanceRow::new).collect();
+            let advanced: Vec<Hyphenated> = sqlx::query_scalar(queries::ADVANCE_EXECUTIONS)
+                .bind(rows_json(&rows)?)
+                .fetch_all(&mut *tx)
+                .await?;
+            let advanced: HashSet<Uuid> = advanced.into_iter().map(Hyphenated::into_uuid).collect();
+            for Pending {
+                index,
+                append,
+                checked,
+            } in round
+            {
+                let id = append.execution_id;
+                if !advanced.contains(&id.0) {
+                    // Only explains the refusal; nothing of this append was written.
+                    let current: Option<(i64, i64)> = sqlx::query_as(queries::EXECUTION_GUARD)
+                        .bind(id.0.hyphenated())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    results[index] = Err(stale_append_error(
+                        id,
+                        current,
+                        append.expected_version,
+                        append.owner_epoch,
+                    ));
+                    continue;
+                }
+                for (seq, envelope) in (checked.expected_version + 1..).zip(&append.events) {
+                    events.push(EventRow {
+                        execution_id: id.0,
+                        seq,
+                        type_name: envelope.event.type_name(),
+                        node_id: envelope.event.node().map(str::to_owned),
+                        at: envelope.at,
+                        data: envelope.event.data(),
+                    });
+                }
+                if let (Some(snapshot), Some((seq, format_version))) =
+                    (append.snapshot, checked.snapshot)
+                {
+                    snapshots.push(SnapshotRow {
+                        execution_id: id.0,
+                        seq,
+                        format_version,
+                        state: snapshot.state,
+                    });
                 }
             }
+        }
+        if !events.is_empty() {
+            sqlx::query(queries::INSERT_EVENTS)
+                .bind(rows_json(&events)?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !snapshots.is_empty() {
+            sqlx::query(queries::UPSERT_SNAPSHOTS)
+                .bind(rows_json(&snapshots)?)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 }
 
-/// One append inside the batch transaction: the guarded row update, then its events and
-/// snapshot. Returns `Conflict`/`NotFound` (having written nothing) when the guard fails.
-async fn write_append(conn: &mut SqliteConnection, a: Append, c: CheckedAppend) -> Result<()> {
-    let id = a.execution_id.0.hyphenated();
-    let advanced = sqlx::query(queries::ADVANCE_EXECUTION)
-        .bind(id)
-        .bind(c.expected_version)
-        .bind(c.owner_epoch)
-        .bind(c.new_version)
-        .bind(a.status.as_str())
-        .bind(a.output.as_ref().map(Json))
-        .bind(a.error.as_ref().map(Json))
-        .bind(a.wake_at)
-        .bind(a.now)
-        .bind(c.finished_at)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    if advanced == 0 {
-        let current: Option<(i64, i64)> = sqlx::query_as(queries::EXECUTION_GUARD)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        return Err(stale_append_error(
-            a.execution_id,
-            current,
-            a.expected_version,
-            a.owner_epoch,
-        ));
+/// One element of `queries::ADVANCE_EXECUTIONS`' batch parameter.
+#[derive(Serialize)]
+struct AdvanceRow<'a> {
+    id: Uuid,
+    expected_version: i64,
+    owner_epoch: i64,
+    new_version: i64,
+    status: &'static str,
+    /// Left out when `None`, which the SQL reads as NULL (a JSON `null` is a value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a Value>,
+    wake_at: Option<Millis>,
+    now: Millis,
+    finished_at: Option<Millis>,
+}
+
+impl<'a> AdvanceRow<'a> {
+    fn new(p: &'a Pending) -> Self {
+        AdvanceRow {
+            id: p.append.execution_id.0,
+            expected_version: p.checked.expected_version,
+            owner_epoch: p.checked.owner_epoch,
+            new_version: p.checked.new_version,
+            status: p.append.status.as_str(),
+            output: p.append.output.as_ref(),
+            error: p.append.error.as_ref(),
+            wake_at: p.append.wake_at,
+            now: p.append.now,
+            finished_at: p.checked.finished_at,
+        }
     }
-    for (seq, envelope) in (c.expected_version + 1..).zip(&a.events) {
-        sqlx::query(queries::INSERT_EVENT)
-            .bind(id)
-            .bind(seq)
-            .bind(envelope.event.type_name())
-            .bind(envelope.event.node())
-            .bind(envelope.at)
-            .bind(Json(envelope.event.data()))
-            .execute(&mut *conn)
-            .await?;
-    }
-    if let (Some(snapshot), Some((seq, format_version))) = (&a.snapshot, c.snapshot) {
-        sqlx::query(queries::UPSERT_SNAPSHOT)
-            .bind(id)
-            .bind(seq)
-            .bind(i64::from(format_version))
-            .bind(Json(&snapshot.state))
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+}
+
+/// One element of `queries::INSERT_EVENTS`' batch parameter.
+#[derive(Serialize)]
+struct EventRow {
+    execution_id: Uuid,
+    seq: i64,
+    #[serde(rename = "type")]
+    type_name: &'static str,
+    node_id: Option<String>,
+    at: Millis,
+    data: Value,
+}
+
+/// One element of `queries::UPSERT_SNAPSHOTS`' batch parameter.
+#[derive(Serialize)]
+struct SnapshotRow {
+    execution_id: Uuid,
+    seq: i64,
+    format_version: i32,
+    state: Value,
+}
+
+fn rows_json<T: Serialize>(rows: &[T]) -> Result<String> {
+    serde_json::to_string(rows)
+        .map_err(|e| StoreError::Invalid(format!("cannot serialize the batch: {e}")))
 }
 
 async fn insert_version(

@@ -1,6 +1,10 @@
 //! Every statement the SQLite store runs, in one place, so the schema and the SQL can be read
 //! side by side. All values are bound parameters (`?N`); nothing is formatted into SQL text.
 //!
+//! A group commit passes its rows as one JSON array parameter that `json_each` turns back into
+//! rows (SQLite's counterpart of PostgreSQL's `UNNEST`): a few statements per batch instead of
+//! several per append, each statement being a round trip to sqlx's SQLite worker thread.
+//!
 //! The status lists `('queued', 'running', 'waiting')` are spelled out literally because SQLite
 //! only uses the partial indexes of the migration when a query's predicate matches theirs.
 
@@ -131,23 +135,43 @@ pub(super) fn list_executions(filter: &ExecutionFilter) -> QueryBuilder<Sqlite> 
 
 // ---- the event log ---------------------------------------------------------------------
 
-/// The optimistic-locking guard: moves the row to the append's state only if it is still at
-/// the version and owner epoch the writer saw. `finished_at` keeps the first finish time.
-pub(super) const ADVANCE_EXECUTION: &str = "UPDATE executions \
-     SET version = ?4, status = ?5, output = ?6, error = ?7, wake_at = ?8, updated_at = ?9, \
-         finished_at = CASE WHEN ?10 IS NULL THEN NULL ELSE COALESCE(finished_at, ?10) END \
-     WHERE id = ?1 AND version = ?2 AND owner_epoch = ?3";
+/// The optimistic-locking guard for one round of a batch (each execution at most once):
+/// moves each row to its append's state only if it is still at the version and owner epoch the
+/// writer saw, and returns the ids it moved. `?1` is a JSON array of `AdvanceRow` objects; an
+/// absent `output`/`error` key is SQL NULL. `finished_at` keeps the first finish time.
+pub(super) const ADVANCE_EXECUTIONS: &str = "UPDATE executions \
+     SET version = b.value ->> 'new_version', \
+         status = b.value ->> 'status', \
+         output = b.value -> 'output', \
+         error = b.value -> 'error', \
+         wake_at = b.value ->> 'wake_at', \
+         updated_at = b.value ->> 'now', \
+         finished_at = CASE WHEN b.value ->> 'finished_at' IS NULL THEN NULL \
+                            ELSE COALESCE(executions.finished_at, b.value ->> 'finished_at') END \
+     FROM json_each(?1) AS b \
+     WHERE executions.id = b.value ->> 'id' \
+       AND executions.version = b.value ->> 'expected_version' \
+       AND executions.owner_epoch = b.value ->> 'owner_epoch' \
+     RETURNING executions.id";
 
 /// What the guard compared against, to tell a stale writer from a missing execution.
 pub(super) const EXECUTION_GUARD: &str =
     "SELECT version, owner_epoch FROM executions WHERE id = ?1";
 
-pub(super) const INSERT_EVENT: &str = "INSERT INTO events (execution_id, seq, type, node_id, at, data) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// The events of every applied append of a batch in one statement; `?1` is a JSON array of
+/// `EventRow` objects.
+pub(super) const INSERT_EVENTS: &str = "INSERT INTO events (execution_id, seq, type, node_id, at, data) \
+     SELECT e.value ->> 'execution_id', e.value ->> 'seq', e.value ->> 'type', \
+            e.value ->> 'node_id', e.value ->> 'at', e.value -> 'data' \
+     FROM json_each(?1) AS e";
 
-/// Keeps only the latest snapshot; an older one never replaces a newer one.
-pub(super) const UPSERT_SNAPSHOT: &str = "INSERT INTO snapshots (execution_id, seq, format_version, state) \
-     VALUES (?1, ?2, ?3, ?4) \
+/// The snapshots of a batch; `?1` is a JSON array of `SnapshotRow` objects. Keeps only the
+/// latest per execution; an older one never replaces a newer one. (SQLite needs the
+/// `WHERE true` to parse an upsert whose rows come from a SELECT.)
+pub(super) const UPSERT_SNAPSHOTS: &str = "INSERT INTO snapshots (execution_id, seq, format_version, state) \
+     SELECT s.value ->> 'execution_id', s.value ->> 'seq', s.value ->> 'format_version', \
+            s.value -> 'state' \
+     FROM json_each(?1) AS s WHERE true \
      ON CONFLICT (execution_id) DO UPDATE \
      SET seq = excluded.seq, format_version = excluded.format_version, state = excluded.state \
      WHERE excluded.seq >= snapshots.seq";

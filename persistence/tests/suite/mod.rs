@@ -546,6 +546,59 @@ pub async fn append_updates_the_execution_row(db: &TestStore) {
     );
 }
 
+pub async fn json_values_survive_exactly(db: &TestStore) {
+    let store = &db.store;
+    let tricky = json!({
+        "z": u64::MAX,
+        "a": i64::MIN,
+        "float": 0.30000000000000004,
+        "tiny": 1e-300,
+        "text": "quote \" backslash \\ newline \n ünïcode \u{1F600}",
+        "nested": [null, true, [], {}],
+    });
+    // Outputs that are not objects, and a JSON null output (which is not "no output").
+    for output in [tricky.clone(), json!("just text"), json!(42), json!(null)] {
+        let id = create_execution(store.as_ref()).await;
+        let done = Append {
+            output: Some(output.clone()),
+            error: Some(json!({"kind": "permanent"})),
+            ..append(id, 0, 0, 1)
+        };
+        store.append(vec![done]).await.pop().unwrap().unwrap();
+        let record = store.get_execution(id).await.unwrap();
+        assert_eq!(record.output, Some(output.clone()));
+        assert_eq!(
+            serde_json::to_string(&record.output).unwrap(),
+            serde_json::to_string(&Some(&output)).unwrap(),
+            "key order and number forms survive"
+        );
+    }
+
+    let id = create_execution(store.as_ref()).await;
+    let event = EventEnvelope {
+        seq: 1,
+        at: NOW,
+        event: Event::NodeCompleted {
+            node: "n".into(),
+            output: tricky.clone(),
+            ports: vec![],
+        },
+    };
+    let snapshot = Snapshot {
+        seq: 1,
+        format_version: 1,
+        state: tricky.clone(),
+    };
+    let write = Append {
+        events: vec![event.clone()],
+        snapshot: Some(snapshot.clone()),
+        ..append(id, 0, 0, 0)
+    };
+    store.append(vec![write]).await.pop().unwrap().unwrap();
+    assert_eq!(store.events(id, 0, 10).await.unwrap(), [event]);
+    assert_eq!(store.latest_snapshot(id).await.unwrap(), Some(snapshot));
+}
+
 pub async fn stale_version_conflicts_and_writes_nothing(db: &TestStore) {
     let store = &db.store;
     let id = create_execution(store.as_ref()).await;

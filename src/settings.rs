@@ -58,16 +58,22 @@ const ENV_KEYS: &[&str] = &[
 ];
 
 impl Settings {
-    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
         let mut f = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = file {
             f = f.merge(Toml::file_exact(path));
         }
         f = f.merge(Env::prefixed("WEFT_").split("__").filter(|k| {
-            let top = k.as_str().split('.').next().unwrap_or("");
-            ENV_KEYS.contains(&top)
+            // Keys arrive as written (`DATABASE_URL`); figment lowercases them later.
+            let top = k
+                .as_str()
+                .split('.')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            ENV_KEYS.contains(&top.as_str())
         }));
-        f.extract()
+        f.extract().map_err(Box::new)
     }
 
     /// The database URL in effect: the configured one or the embedded SQLite file.

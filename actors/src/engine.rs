@@ -316,12 +316,12 @@ pub(crate) async fn create_execution(
     manager: &ActorRef<ManagerMsg>,
     req: StartRequest,
 ) -> Result<(ExecutionRecord, bool), EngineError> {
-    if let Some(key) = &req.idempotency_key {
-        if key.is_empty() || key.len() > 255 {
-            return Err(EngineError::BadRequest(
-                "Idempotency-Key must have 1 to 255 characters".into(),
-            ));
-        }
+    if let Some(key) = &req.idempotency_key
+        && (key.is_empty() || key.len() > 255)
+    {
+        return Err(EngineError::BadRequest(
+            "Idempotency-Key must have 1 to 255 characters".into(),
+        ));
     }
     let version = match req.version {
         Some(v) => v,

@@ -87,6 +87,8 @@ pub(crate) struct ExecActorState {
     /// Running node actors: which attempt of which node each one runs.
     nodes: HashMap<ActorId, (String, u32, ActorCell)>,
     events_since_snapshot: u32,
+    /// The `wake_at` the store holds for this execution, as far as this actor knows.
+    stored_wake_at: Option<Millis>,
     wake: Option<(Millis, WakeTimer)>,
     idle_generation: u64,
 }
@@ -116,6 +118,7 @@ impl Actor for ExecutionActor {
             record: args.record,
             nodes: HashMap::new(),
             events_since_snapshot: 0,
+            stored_wake_at: None,
             wake: None,
             idle_generation: 0,
         })
@@ -128,7 +131,7 @@ impl Actor for ExecutionActor {
     ) -> Result<(), ActorProcessingErr> {
         match st.load().await {
             Ok(Loaded::Run(exec, first)) => {
-                st.exec = Some(exec);
+                st.exec = Some(*exec);
                 let redo = st.exec.as_ref().map(|e| e.redispatch()).unwrap_or_default();
                 if !redo.is_empty() {
                     info!(execution_id = %st.id, effects = redo.len(), "resuming in-flight work");
@@ -278,10 +281,10 @@ impl Actor for ExecutionActor {
         st: &mut ExecActorState,
     ) -> Result<(), ActorProcessingErr> {
         match evt {
-            SupervisionEvent::ActorTerminated(cell, ..) => {
-                if st.nodes.remove(&cell.get_id()).is_some() {
-                    st.shared.counts.nodes.fetch_sub(1, Ordering::Relaxed);
-                }
+            SupervisionEvent::ActorTerminated(cell, ..)
+                if st.nodes.remove(&cell.get_id()).is_some() =>
+            {
+                st.shared.counts.nodes.fetch_sub(1, Ordering::Relaxed);
             }
             SupervisionEvent::ActorFailed(cell, err) => {
                 if let Some((path, attempt, _)) = st.nodes.remove(&cell.get_id()) {
@@ -349,7 +352,7 @@ impl StepError {
 
 enum Loaded {
     /// Ready to run; the events to record first (`ExecutionStarted` for a new execution).
-    Run(ExecutionState, Vec<Event>),
+    Run(Box<ExecutionState>, Vec<Event>),
     Finished,
 }
 
@@ -431,6 +434,7 @@ impl ExecActorState {
                 return Ok(Loaded::Finished);
             }
         };
+        self.stored_wake_at = rec.wake_at;
         if rec.version == 0 {
             let exec = ExecutionState::new(wf, self.id, rec.workflow_id, rec.workflow_version);
             let start = ExecutionState::start_event(
@@ -440,7 +444,7 @@ impl ExecActorState {
                 rec.workflow_id,
                 rec.workflow_version,
             );
-            return Ok(Loaded::Run(exec, vec![start]));
+            return Ok(Loaded::Run(Box::new(exec), vec![start]));
         }
         let mut exec = match store.latest_snapshot(self.id).await? {
             Some(snap) if snap.format_version == SNAPSHOT_FORMAT => {
@@ -467,7 +471,7 @@ impl ExecActorState {
                 rec.version
             ))));
         }
-        Ok(Loaded::Run(exec, Vec::new()))
+        Ok(Loaded::Run(Box::new(exec), Vec::new()))
     }
 
     /// Records `first`, then decides until quiescent, persists everything in one append,
@@ -508,7 +512,13 @@ impl ExecActorState {
                 effects.push(c);
             }
         }
-        if !envs.is_empty() {
+        // A step without events still updates a stale `wake_at` (e.g. a child recheck that
+        // found nothing), or the timer service would wake the execution again and again.
+        let wake_changed = self
+            .exec
+            .as_ref()
+            .is_some_and(|e| store_wake_at(e, now) != self.stored_wake_at);
+        if !envs.is_empty() || wake_changed {
             if let Err(e) = self.persist(before, &envs, now).await {
                 // The in-memory state is ahead of the store now: stop without effects and
                 // let the store's state be the truth.
@@ -565,6 +575,7 @@ impl ExecActorState {
         if snapshot.is_some() {
             self.events_since_snapshot = 0;
         }
+        let wake_at = store_wake_at(exec, now);
         let append = Append {
             execution_id: self.id,
             expected_version: before,
@@ -573,11 +584,13 @@ impl ExecActorState {
             status: d.status,
             output: d.output.clone(),
             error: d.error.as_ref().and_then(|e| serde_json::to_value(e).ok()),
-            wake_at: store_wake_at(exec, now),
+            wake_at,
             snapshot,
             now,
         };
-        self.shared.writer.append(append).await
+        self.shared.writer.append(append).await?;
+        self.stored_wake_at = wake_at;
+        Ok(())
     }
 
     fn publish(&self, workflow_id: WorkflowId, envs: &[EventEnvelope]) {
@@ -795,15 +808,15 @@ impl ExecActorState {
             })
             .collect();
         for (path, child_id) in waiting {
-            if let Ok(rec) = self.shared.store.get_execution(child_id).await {
-                if rec.status.is_terminal() {
-                    let result = child_result(&rec.id, rec.status, rec.output, rec.error.as_ref());
-                    let _ = myself.cast(ExecutionMsg::ChildDone {
-                        path,
-                        child_id,
-                        result,
-                    });
-                }
+            if let Ok(rec) = self.shared.store.get_execution(child_id).await
+                && rec.status.is_terminal()
+            {
+                let result = child_result(&rec.id, rec.status, rec.output, rec.error.as_ref());
+                let _ = myself.cast(ExecutionMsg::ChildDone {
+                    path,
+                    child_id,
+                    result,
+                });
             }
         }
     }

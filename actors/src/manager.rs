@@ -246,11 +246,11 @@ impl ManagerState {
         let max = self.shared.config.max_in_flight.max(1);
         while self.alive.len() < max {
             let Some(q) = self.queue.pop() else { break };
-            if let Some((wf, Some(limit))) = q.workflow {
-                if self.per_workflow.get(&wf).copied().unwrap_or(0) >= limit {
-                    self.deferred.entry(wf).or_default().push_back(q);
-                    continue;
-                }
+            if let Some((wf, Some(limit))) = q.workflow
+                && self.per_workflow.get(&wf).copied().unwrap_or(0) >= limit
+            {
+                self.deferred.entry(wf).or_default().push_back(q);
+                continue;
             }
             self.queued.remove(&q.id);
             let wf = q.workflow.map(|(wf, _)| wf);

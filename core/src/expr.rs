@@ -89,7 +89,9 @@ impl Filter {
                 let names: Vec<String> = errs
                     .into_iter()
                     .flat_map(|(_, es)| es.into_iter())
-                    .map(|(name, undefined)| format!("{undefined:?} `{name}`").to_lowercase())
+                    .map(|(name, undefined)| {
+                        format!("{} `{name}`", format!("{undefined:?}").to_lowercase())
+                    })
                     .collect();
                 ExprError::new(format!("undefined {}", names.join(", ")))
             })?;
@@ -428,10 +430,11 @@ pub fn contains_template(value: &Value) -> bool {
 /// Compiles a raw filter field: plain jq, or jq wrapped in one `{{ }}`.
 pub fn compile_filter_field(source: &str) -> Result<Filter, ExprError> {
     let trimmed = source.trim();
-    if trimmed.starts_with("{{") && trimmed.ends_with("}}") {
-        if let Ok(Template::Whole(f)) = Template::parse(trimmed) {
-            return Ok(f);
-        }
+    if trimmed.starts_with("{{")
+        && trimmed.ends_with("}}")
+        && let Ok(Template::Whole(f)) = Template::parse(trimmed)
+    {
+        return Ok(f);
     }
     Filter::compile(trimmed)
 }

@@ -522,6 +522,35 @@ fn compile_node(
     }
     node.filters = Arc::new(filters);
     node.kind = node_kind(n, ptr, spec, problems);
+    // Engine-run nodes have no attempts to retry, and only flow.call has a time limit of
+    // its own kind; refuse settings that would silently do nothing.
+    if !node.kind.is_task() && n.retry.is_some() {
+        problems.push(
+            Problem::new(
+                format!("{ptr}/retry"),
+                format!("{} is run by the engine and is not retried", n.node_type),
+            )
+            .with_hint("put the retry on the nodes inside it, or on the called workflow's nodes"),
+        );
+    }
+    if matches!(
+        node.kind,
+        NodeKind::Wait | NodeKind::Signal | NodeKind::ForEach { .. } | NodeKind::While { .. }
+    ) && n.timeout_ms.is_some()
+    {
+        let hint = if node.kind == NodeKind::Signal {
+            "use config.timeout_ms"
+        } else {
+            "use settings.timeout_ms for the whole execution"
+        };
+        problems.push(
+            Problem::new(
+                format!("{ptr}/timeout_ms"),
+                format!("timeout_ms has no effect on {}", n.node_type),
+            )
+            .with_hint(hint),
+        );
+    }
     if matches!(node.kind, NodeKind::ForEach { .. } | NodeKind::While { .. }) {
         node.body = compile_body(n, ptr, catalog, problems, counter).map(Arc::new);
     }

@@ -417,12 +417,11 @@ impl ExecutionState {
             } => {
                 if let Some(WaitFor::Signal(name)) =
                     self.data.nodes.get(node).and_then(|r| r.wait.clone())
+                    && let Some(q) = self.data.signals.get_mut(&name)
                 {
-                    if let Some(q) = self.data.signals.get_mut(&name) {
-                        q.pop_front();
-                        if q.is_empty() {
-                            self.data.signals.remove(&name);
-                        }
+                    q.pop_front();
+                    if q.is_empty() {
+                        self.data.signals.remove(&name);
                     }
                 }
                 self.update(node, |run, c| {
@@ -640,19 +639,19 @@ impl ExecutionState {
             };
             return self.finish(ExecutionStatus::Cancelled, None, Some(err));
         }
-        if let Some(deadline) = d.deadline {
-            if now >= deadline {
-                let err = ExecutionError {
-                    kind: ErrorKind::Timeout,
-                    message: format!(
-                        "the execution exceeded its time limit of {} ms",
-                        self.wf.settings.timeout_ms.unwrap_or_default()
-                    ),
-                    node: None,
-                    details: None,
-                };
-                return self.finish(ExecutionStatus::TimedOut, None, Some(err));
-            }
+        if let Some(deadline) = d.deadline
+            && now >= deadline
+        {
+            let err = ExecutionError {
+                kind: ErrorKind::Timeout,
+                message: format!(
+                    "the execution exceeded its time limit of {} ms",
+                    self.wf.settings.timeout_ms.unwrap_or_default()
+                ),
+                node: None,
+                details: None,
+            };
+            return self.finish(ExecutionStatus::TimedOut, None, Some(err));
         }
         let root = self.root_frame();
         match self.frame_state(&root) {
@@ -885,34 +884,32 @@ impl ExecutionState {
                 }
                 Err(e) => cmds.push(fail(path, e)),
             },
-            NodeKind::Signal => match config.get("name").and_then(Value::as_str) {
-                Some(name) if !name.is_empty() => {
-                    let timeout_at = config
-                        .get("timeout_ms")
-                        .and_then(Value::as_u64)
-                        .map(|t| now.saturating_add(t as i64));
-                    cmds.push(Command::Record(Event::SignalAwaited {
+            NodeKind::Signal => {
+                let name = config.get("name").and_then(Value::as_str).unwrap_or("");
+                match optional_u64(&config, "timeout_ms") {
+                    Ok(_) if name.is_empty() => cmds.push(fail(
+                        path,
+                        NodeError::config("config/name: a signal name (string) is required"),
+                    )),
+                    Ok(timeout_ms) => cmds.push(Command::Record(Event::SignalAwaited {
                         node: path,
                         name: name.to_string(),
-                        timeout_at,
-                    }));
+                        timeout_at: timeout_ms.map(|t| now.saturating_add(t as i64)),
+                    })),
+                    Err(e) => cmds.push(fail(path, e)),
                 }
-                _ => cmds.push(fail(
-                    path,
-                    NodeError::config("config/name: a signal name (string) is required"),
-                )),
-            },
+            }
             NodeKind::Call => {
                 let workflow_id = config
                     .get("workflow_id")
                     .and_then(Value::as_str)
                     .map(WorkflowId::parse);
+                let version = match optional_u64(&config, "version") {
+                    Ok(v) => v.map(|v| v as u32),
+                    Err(e) => return cmds.push(fail(path, e)),
+                };
                 match workflow_id {
                     Some(Ok(workflow_id)) => {
-                        let version = config
-                            .get("version")
-                            .and_then(Value::as_u64)
-                            .map(|v| v as u32);
                         let input = config.get("input").cloned().unwrap_or(prev);
                         cmds.push(Command::StartChild {
                             child_id: self.data.id.child(&path),
@@ -1074,27 +1071,26 @@ impl ExecutionState {
             return self.root_frame();
         }
         let loop_seg = prefix.trim_end_matches('/');
-        if let Some((loop_path, idx)) = loop_seg.rsplit_once('[') {
-            if let (Some(lp), Ok(i)) = (
+        if let Some((loop_path, idx)) = loop_seg.rsplit_once('[')
+            && let (Some(lp), Ok(i)) = (
                 self.data.loops.get(loop_path),
                 idx.trim_end_matches(']').parse(),
-            ) {
-                if let Some(f) = self.iteration_frame(loop_path, lp, i) {
-                    return f;
-                }
-            }
+            )
+            && let Some(f) = self.iteration_frame(loop_path, lp, i)
+        {
+            return f;
         }
         self.root_frame()
     }
 
     fn readiness(&self, frame: &Frame<'_>, node: &CompiledNode) -> Readiness {
         if node.incoming.is_empty() {
-            if frame.prefix.is_empty() && node.trigger {
-                if let Some(t) = &self.data.trigger {
-                    if t != &node.id {
-                        return Readiness::Skip;
-                    }
-                }
+            if frame.prefix.is_empty()
+                && node.trigger
+                && let Some(t) = &self.data.trigger
+                && t != &node.id
+            {
+                return Readiness::Skip;
             }
             return Readiness::Ready {
                 prev: frame.entry_prev.clone(),
@@ -1109,14 +1105,14 @@ impl ExecutionState {
             let src = &frame.graph.nodes[edge.from];
             match self.data.nodes.get(&node_path(&frame.prefix, &src.id)) {
                 Some(run) if run.status == NodeStatus::Completed => {
-                    if run.ports.iter().any(|p| p == &edge.port) {
-                        if !activated.iter().any(|(_, id, _)| *id == src.id) {
-                            activated.push((
-                                run.done_seq,
-                                &src.id,
-                                run.output.as_ref().unwrap_or(&Value::Null),
-                            ));
-                        }
+                    if run.ports.iter().any(|p| p == &edge.port)
+                        && !activated.iter().any(|(_, id, _)| *id == src.id)
+                    {
+                        activated.push((
+                            run.done_seq,
+                            &src.id,
+                            run.output.as_ref().unwrap_or(&Value::Null),
+                        ));
                     }
                 }
                 Some(run) if run.status.is_terminal() => {}
@@ -1204,10 +1200,10 @@ impl ExecutionState {
                 continue;
             };
             for n in &graph.nodes {
-                if let Some(run) = self.data.nodes.get(&node_path(p, &n.id)) {
-                    if run.status == NodeStatus::Completed {
-                        nodes.insert(n.id.clone(), run.output.clone().unwrap_or(Value::Null));
-                    }
+                if let Some(run) = self.data.nodes.get(&node_path(p, &n.id))
+                    && run.status == NodeStatus::Completed
+                {
+                    nodes.insert(n.id.clone(), run.output.clone().unwrap_or(Value::Null));
                 }
             }
         }
@@ -1347,6 +1343,19 @@ fn json_type(v: &Value) -> String {
         Value::Object(_) => "an object",
     }
     .to_string()
+}
+
+/// An optional non-negative integer field of a rendered config; anything else there is a
+/// config error naming the field (a template may render to a string or null).
+fn optional_u64(config: &Value, field: &str) -> Result<Option<u64>, NodeError> {
+    match config.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+            NodeError::config(format!(
+                "config/{field}: must be a non-negative integer, got {v}"
+            ))
+        }),
+    }
 }
 
 /// When a `flow.wait` with rendered `config` started at `now` is due.

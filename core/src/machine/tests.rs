@@ -423,10 +423,10 @@ fn build(s: &Spec) -> String {
     for i in 1..n {
         let (a, b) = s.parents[i];
         let mut from = vec![a % i];
-        if let Some(b) = b.map(|b| b % i) {
-            if b != from[0] {
-                from.push(b);
-            }
+        if let Some(b) = b.map(|b| b % i)
+            && b != from[0]
+        {
+            from.push(b);
         }
         for f in from {
             let mut e = json!({"from": format!("n{f}"), "to": format!("n{i}")});
@@ -469,7 +469,7 @@ impl Outcomes for Chaos {
                 }
             }
             "flow.if" => {
-                let port = if self.next() % 2 == 0 {
+                let port = if self.next().is_multiple_of(2) {
                     "true"
                 } else {
                     "false"

@@ -1,6 +1,10 @@
 //! The pure state machine's speed: events applied per second while driving executions to
 //! the end with instantly completing nodes (decide + apply, no IO), and snapshot cost.
 
+/// The allocator the `weft` binary ships with.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -1,6 +1,10 @@
 //! Validating (and compiling) a 100-node workflow against the real node catalog. Target:
 //! under 10 ms.
 
+/// The allocator the `weft` binary ships with.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use weft_core::Definition;
 use weft_nodes::{NodeOptions, Registry};

@@ -5,13 +5,14 @@
 //! a string mixing text and templates yields a string. Functions that would reach outside the
 //! workflow (`env`, `$ENV`, `input`) are not available.
 
+use jaq_core::load::parse::Def;
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data::JustLut};
 use jaq_json::Val;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// Functions left out of the jq standard library: they read the process environment or stdin.
 const BLOCKED: &[&str] = &["env", "input", "inputs"];
@@ -64,9 +65,15 @@ impl PartialEq for Filter {
 impl Filter {
     /// Parses and compiles a jq filter; the error says what is wrong and where.
     pub fn compile(source: &str) -> Result<Filter, ExprError> {
-        let defs = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs());
+        // Parsing the jq standard library is most of a small filter's compile time: parse
+        // it once per process.
+        static DEFS: LazyLock<Vec<Def>> = LazyLock::new(|| {
+            jaq_core::defs()
+                .chain(jaq_std::defs())
+                .chain(jaq_json::defs())
+                .collect()
+        });
+        let defs = DEFS.iter().cloned();
         let funs = jaq_core::funs()
             .chain(jaq_std::funs())
             .chain(jaq_json::funs())
@@ -130,6 +137,34 @@ impl Filter {
     /// The first output, or `null` when the filter produces none.
     pub fn first(&self, input: &Value) -> Result<Value, ExprError> {
         Ok(self.run(input)?.into_iter().next().unwrap_or(Value::Null))
+    }
+
+    fn first_of(&self, input: &Converted<'_>) -> Result<Value, ExprError> {
+        Ok(self
+            .run_val(input.get())?
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null))
+    }
+}
+
+/// A context converted to jaq's value type at most once, however many templates of a config
+/// read it (the conversion is a deep copy; cloning the converted value is cheap).
+struct Converted<'a> {
+    json: &'a Value,
+    val: std::cell::OnceCell<Val>,
+}
+
+impl<'a> Converted<'a> {
+    fn new(json: &'a Value) -> Self {
+        Self {
+            json,
+            val: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> Val {
+        self.val.get_or_init(|| to_val(self.json)).clone()
     }
 }
 
@@ -264,15 +299,19 @@ impl Template {
     }
 
     pub fn render(&self, ctx: &Value) -> Result<Value, ExprError> {
+        self.render_converted(&Converted::new(ctx))
+    }
+
+    fn render_converted(&self, ctx: &Converted<'_>) -> Result<Value, ExprError> {
         match self {
             Template::Text(t) => Ok(Value::String(t.clone())),
-            Template::Whole(f) => f.first(ctx),
+            Template::Whole(f) => f.first_of(ctx),
             Template::Mixed(parts) => {
                 let mut s = String::new();
                 for p in parts {
                     match p {
                         Part::Text(t) => s.push_str(t),
-                        Part::Expr(f) => match f.first(ctx)? {
+                        Part::Expr(f) => match f.first_of(ctx)? {
                             Value::String(v) => s.push_str(&v),
                             Value::Null => {}
                             other => s.push_str(&other.to_string()),
@@ -381,13 +420,13 @@ impl ConfigTemplate {
     }
 
     pub fn render(&self, ctx: &Value) -> Result<Value, TemplateError> {
-        self.render_at(ctx, "")
+        self.render_at(&Converted::new(ctx), "")
     }
 
-    fn render_at(&self, ctx: &Value, pointer: &str) -> Result<Value, TemplateError> {
+    fn render_at(&self, ctx: &Converted<'_>, pointer: &str) -> Result<Value, TemplateError> {
         match self {
             ConfigTemplate::Literal(v) => Ok(v.clone()),
-            ConfigTemplate::String(t) => t.render(ctx).map_err(|error| TemplateError {
+            ConfigTemplate::String(t) => t.render_converted(ctx).map_err(|error| TemplateError {
                 pointer: pointer.to_string(),
                 error,
             }),

@@ -93,6 +93,8 @@ pub(crate) struct ExecActorState {
     idle_generation: u64,
 }
 
+// The step, load and perform futures are boxed where they are awaited: inlined, they would
+// make every execution actor's task as large as its deepest await, for its whole life.
 impl Actor for ExecutionActor {
     type Msg = ExecutionMsg;
     type State = ExecActorState;
@@ -129,15 +131,15 @@ impl Actor for ExecutionActor {
         myself: ActorRef<ExecutionMsg>,
         st: &mut ExecActorState,
     ) -> Result<(), ActorProcessingErr> {
-        match st.load().await {
+        match Box::pin(st.load()).await {
             Ok(Loaded::Run(exec, first)) => {
                 st.exec = Some(*exec);
                 let redo = st.exec.as_ref().map(|e| e.redispatch()).unwrap_or_default();
                 if !redo.is_empty() {
                     info!(execution_id = %st.id, effects = redo.len(), "resuming in-flight work");
                 }
-                st.perform(&myself, redo).await;
-                st.step(&myself, first)
+                Box::pin(st.perform(&myself, redo)).await;
+                Box::pin(st.step(&myself, first))
                     .await
                     .or_else(StepError::into_actor_result)
             }
@@ -210,7 +212,7 @@ impl Actor for ExecutionActor {
                         }
                     }
                 };
-                st.step(&myself, vec![event]).await
+                Box::pin(st.step(&myself, vec![event])).await
             }
             ExecutionMsg::Signal {
                 name,
@@ -254,11 +256,11 @@ impl Actor for ExecutionActor {
                         seed: 0,
                     },
                 };
-                st.step(&myself, vec![event]).await
+                Box::pin(st.step(&myself, vec![event])).await
             }
             ExecutionMsg::Wake => {
-                st.check_children(&myself).await;
-                st.step(&myself, Vec::new()).await
+                Box::pin(st.check_children(&myself)).await;
+                Box::pin(st.step(&myself, Vec::new())).await
             }
             ExecutionMsg::Idle { generation } => {
                 if generation == st.idle_generation
@@ -538,7 +540,7 @@ impl ExecActorState {
                 .unwrap_or_default();
             self.publish(wf, &envs);
         }
-        self.perform(myself, effects).await;
+        Box::pin(self.perform(myself, effects)).await;
         self.reconcile_nodes();
         self.after_step(myself, now);
         Ok(())

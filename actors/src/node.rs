@@ -51,7 +51,8 @@ impl Actor for NodeActor {
         };
         let path = args.task.path.clone();
         let attempt = args.task.attempt;
-        let result = run(&args).await;
+        // Boxed: the node future can be large, and only this short-lived task holds it.
+        let result = Box::pin(run(&args)).await;
         // The execution may be gone (cancelled, passivated after a crash): nothing to do then.
         let _ = args.reply_to.cast(ExecutionMsg::NodeDone {
             path,

@@ -71,6 +71,10 @@ async fn main() {
     let registry = Arc::new(Registry::builtin(NodeOptions::default()).expect("registry"));
     let config = EngineConfig {
         passivate_after_ms: if a.park { 200 } else { 2_000 },
+        bus_capacity: std::env::var("WEFT_LOAD_BUS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(65_536),
         ..EngineConfig::default()
     };
     let engine = Engine::start(config, store.clone(), registry)

@@ -12,7 +12,7 @@ use jaq_json::Val;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 /// Functions left out of the jq standard library: they read the process environment or stdin.
 const BLOCKED: &[&str] = &["env", "input", "inputs"];
@@ -43,11 +43,27 @@ impl std::error::Error for ExprError {}
 
 type JaqFilter = jaq_core::Filter<JustLut<Val>>;
 
-/// A compiled jq filter. Cheap to clone.
+/// The global variable that selects one expression of a program compiled from many.
+const BRANCH_VAR: &str = "$__weft_branch";
+
+/// A jq filter. Cheap to clone.
+///
+/// Compiling a jq program also compiles the standard library it may call, which costs far
+/// more than a typical one-line expression. So a filter is parsed (syntax checked) when it is
+/// created, and compiled either together with every other expression of its workflow
+/// version ([`Filter::compile_together`]: one program, one standard library) or, failing
+/// that, on its own the first time it runs.
 #[derive(Clone)]
 pub struct Filter {
     source: Arc<str>,
-    filter: Arc<JaqFilter>,
+    compiled: Arc<OnceLock<Result<Compiled, ExprError>>>,
+}
+
+/// A filter's program: its own, or a shared one in which `branch` selects it.
+#[derive(Clone)]
+struct Compiled {
+    program: Arc<JaqFilter>,
+    branch: Option<usize>,
 }
 
 impl fmt::Debug for Filter {
@@ -62,25 +78,45 @@ impl PartialEq for Filter {
     }
 }
 
+/// The jq standard library's definitions, parsed once per process.
+static DEFS: LazyLock<Vec<Def>> = LazyLock::new(|| {
+    jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs())
+        .collect()
+});
+
+/// Compiles one jq program; undefined names are reported by name.
+fn compile_program(code: &str, global_vars: &[&'static str]) -> Result<JaqFilter, ExprError> {
+    let funs = jaq_core::funs()
+        .chain(jaq_std::funs())
+        .chain(jaq_json::funs())
+        .filter(|f| !BLOCKED.contains(&f.0));
+    let arena = Arena::default();
+    let modules = Loader::new(DEFS.iter().cloned())
+        .load(&arena, File { code, path: () })
+        .map_err(|errs| ExprError::new(describe_load_errors(code, errs)))?;
+    Compiler::default()
+        .with_funs(funs)
+        .with_global_vars(global_vars.iter().copied())
+        .compile(modules)
+        .map_err(|errs| {
+            let names: Vec<String> = errs
+                .into_iter()
+                .flat_map(|(_, es)| es.into_iter())
+                .map(|(name, undefined)| {
+                    format!("{} `{name}`", format!("{undefined:?}").to_lowercase())
+                })
+                .collect();
+            ExprError::new(format!("undefined {}", names.join(", ")))
+        })
+}
+
 impl Filter {
-    /// Parses and compiles a jq filter; the error says what is wrong and where.
-    pub fn compile(source: &str) -> Result<Filter, ExprError> {
-        // Parsing the jq standard library is most of a small filter's compile time: parse
-        // it once per process.
-        static DEFS: LazyLock<Vec<Def>> = LazyLock::new(|| {
-            jaq_core::defs()
-                .chain(jaq_std::defs())
-                .chain(jaq_json::defs())
-                .collect()
-        });
-        let defs = DEFS.iter().cloned();
-        let funs = jaq_core::funs()
-            .chain(jaq_std::funs())
-            .chain(jaq_json::funs())
-            .filter(|f| !BLOCKED.contains(&f.0));
-        let loader = Loader::new(defs);
+    /// Checks the syntax of a jq filter without compiling it yet.
+    pub fn parse(source: &str) -> Result<Filter, ExprError> {
         let arena = Arena::default();
-        let modules = loader
+        Loader::new(DEFS.iter().cloned())
             .load(
                 &arena,
                 File {
@@ -89,23 +125,59 @@ impl Filter {
                 },
             )
             .map_err(|errs| ExprError::new(describe_load_errors(source, errs)))?;
-        let filter = Compiler::default()
-            .with_funs(funs)
-            .compile(modules)
-            .map_err(|errs| {
-                let names: Vec<String> = errs
-                    .into_iter()
-                    .flat_map(|(_, es)| es.into_iter())
-                    .map(|(name, undefined)| {
-                        format!("{} `{name}`", format!("{undefined:?}").to_lowercase())
-                    })
-                    .collect();
-                ExprError::new(format!("undefined {}", names.join(", ")))
-            })?;
         Ok(Filter {
             source: source.into(),
-            filter: Arc::new(filter),
+            compiled: Arc::new(OnceLock::new()),
         })
+    }
+
+    /// Parses and compiles a jq filter on its own; the error says what is wrong and where.
+    pub fn compile(source: &str) -> Result<Filter, ExprError> {
+        let f = Filter::parse(source)?;
+        f.compiled()?;
+        Ok(f)
+    }
+
+    /// Compiles `filters` as one program (the standard library once for all of them).
+    /// Returns the index and error of each filter that does not compile; the others are
+    /// ready to run.
+    pub fn compile_together(filters: &[&Filter]) -> Vec<(usize, ExprError)> {
+        let pending: Vec<(usize, &Filter)> = filters
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, f)| f.compiled.get().is_none())
+            .collect();
+        if pending.len() > 1 {
+            let sources: Vec<&str> = pending.iter().map(|(_, f)| &*f.source).collect();
+            if let Ok(program) = compile_program(&branch_tree(&sources, 0), &[BRANCH_VAR]) {
+                let program = Arc::new(program);
+                for (branch, (_, f)) in pending.iter().enumerate() {
+                    let _ = f.compiled.set(Ok(Compiled {
+                        program: program.clone(),
+                        branch: Some(branch),
+                    }));
+                }
+                return Vec::new();
+            }
+        }
+        // Something does not compile: compile each on its own to say which and why.
+        pending
+            .into_iter()
+            .filter_map(|(i, f)| f.compiled().err().map(|e| (i, e)))
+            .collect()
+    }
+
+    fn compiled(&self) -> Result<&Compiled, ExprError> {
+        self.compiled
+            .get_or_init(|| {
+                compile_program(&self.source, &[]).map(|p| Compiled {
+                    program: Arc::new(p),
+                    branch: None,
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     pub fn source(&self) -> &str {
@@ -118,9 +190,14 @@ impl Filter {
     }
 
     fn run_val(&self, input: Val) -> Result<Vec<Value>, ExprError> {
-        let ctx = Ctx::<JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
+        let c = self.compiled()?;
+        let vars = match c.branch {
+            Some(b) => Vars::new([Val::from(b)]),
+            None => Vars::new([]),
+        };
+        let ctx = Ctx::<JustLut<Val>>::new(&c.program.lut, vars);
         let mut out = Vec::new();
-        for r in self.filter.id.run((ctx, input)).map(jaq_core::unwrap_valr) {
+        for r in c.program.id.run((ctx, input)).map(jaq_core::unwrap_valr) {
             match r {
                 Ok(v) => out.push(from_val(&v)?),
                 Err(e) => return Err(ExprError::new(format!("jq error: {e}"))),
@@ -166,6 +243,22 @@ impl<'a> Converted<'a> {
     fn get(&self) -> Val {
         self.val.get_or_init(|| to_val(self.json)).clone()
     }
+}
+
+/// One program running the expression `$__weft_branch` selects: a balanced tree of `if`s,
+/// so selecting costs log2(n) comparisons. Each expression sits on lines of its own, so a
+/// trailing `# comment` cannot swallow the closing parenthesis.
+fn branch_tree(sources: &[&str], base: usize) -> String {
+    if sources.len() == 1 {
+        return format!("(\n{}\n)", sources[0]);
+    }
+    let mid = sources.len() / 2;
+    format!(
+        "if {BRANCH_VAR} < {} then {} else {} end",
+        base + mid,
+        branch_tree(&sources[..mid], base),
+        branch_tree(&sources[mid..], base + mid)
+    )
 }
 
 fn describe_load_errors(source: &str, errs: jaq_core::load::Errors<&str, ()>) -> String {
@@ -302,6 +395,21 @@ impl Template {
         self.render_converted(&Converted::new(ctx))
     }
 
+    /// The filters this template runs.
+    pub fn filters(&self) -> Vec<&Filter> {
+        match self {
+            Template::Text(_) => Vec::new(),
+            Template::Whole(f) => vec![f],
+            Template::Mixed(parts) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Expr(f) => Some(f),
+                    Part::Text(_) => None,
+                })
+                .collect(),
+        }
+    }
+
     fn render_converted(&self, ctx: &Converted<'_>) -> Result<Value, ExprError> {
         match self {
             Template::Text(t) => Ok(Value::String(t.clone())),
@@ -325,7 +433,7 @@ impl Template {
 }
 
 /// Finds the `}}` that closes a template. jq objects can contain `}}` themselves
-/// (`{{ {a: {b: 1}} }}`), so take the first candidate whose inside compiles.
+/// (`{{ {a: {b: 1}} }}`), so take the first candidate whose inside parses.
 fn compile_until_close(after_open: &str) -> Result<(Filter, usize), ExprError> {
     let mut first_err = None;
     let mut from = 0;
@@ -335,7 +443,7 @@ fn compile_until_close(after_open: &str) -> Result<(Filter, usize), ExprError> {
         if inner.is_empty() {
             return Err(ExprError::new("empty expression in `{{ }}`"));
         }
-        match Filter::compile(inner) {
+        match Filter::parse(inner) {
             Ok(f) => return Ok((f, close + 2)),
             Err(e) => {
                 first_err.get_or_insert(e);
@@ -447,6 +555,35 @@ impl ConfigTemplate {
         }
     }
 
+    /// Every filter in the config with its JSON pointer (relative to the config).
+    pub fn filters(&self) -> Vec<(String, &Filter)> {
+        let mut out = Vec::new();
+        self.collect_filters("", &mut out);
+        out
+    }
+
+    fn collect_filters<'a>(&'a self, pointer: &str, out: &mut Vec<(String, &'a Filter)>) {
+        match self {
+            ConfigTemplate::Literal(_) => {}
+            ConfigTemplate::String(t) => {
+                out.extend(t.filters().into_iter().map(|f| (pointer.to_string(), f)))
+            }
+            ConfigTemplate::Array(items) => {
+                for (i, t) in items.iter().enumerate() {
+                    t.collect_filters(&format!("{pointer}/{i}"), out);
+                }
+            }
+            ConfigTemplate::Object(fields) => {
+                for (k, t) in fields {
+                    t.collect_filters(
+                        &format!("{pointer}/{}", crate::definition::escape_pointer(k)),
+                        out,
+                    );
+                }
+            }
+        }
+    }
+
     /// The compiled template at a top-level key, if that key holds one.
     pub fn field(&self, key: &str) -> Option<&ConfigTemplate> {
         match self {
@@ -475,7 +612,7 @@ pub fn compile_filter_field(source: &str) -> Result<Filter, ExprError> {
     {
         return Ok(f);
     }
-    Filter::compile(trimmed)
+    Filter::parse(trimmed)
 }
 
 #[cfg(test)]

@@ -180,6 +180,14 @@ pub fn validate(
             .with_hint("split the workflow and call parts with flow.call"),
         );
     }
+    // Compile every expression of the version as one program: the jq standard library is
+    // compiled once, not once per expression.
+    let mut exprs = Vec::new();
+    collect_exprs(&root, "", &mut exprs);
+    let filters: Vec<&Filter> = exprs.iter().map(|(_, f)| *f).collect();
+    for (i, e) in Filter::compile_together(&filters) {
+        problems.push(Problem::new(exprs[i].0.clone(), e.message));
+    }
     if problems.is_empty() {
         Ok(CompiledWorkflow {
             definition: def.clone(),
@@ -189,6 +197,30 @@ pub fn validate(
         })
     } else {
         Err(problems)
+    }
+}
+
+/// Every expression in `graph` (bodies included) with the JSON pointer of its field.
+fn collect_exprs<'g>(graph: &'g Graph, base: &str, out: &mut Vec<(String, &'g Filter)>) {
+    for (i, n) in graph.nodes.iter().enumerate() {
+        let ptr = format!("{base}/nodes/{i}/config");
+        for (p, f) in n.config.filters() {
+            out.push((format!("{ptr}{p}"), f));
+        }
+        for (field, f) in n.filters.iter() {
+            out.push((format!("{ptr}/{}", escape_pointer(field)), f));
+        }
+        if let NodeKind::While { condition, .. } = &n.kind {
+            out.extend(
+                condition
+                    .filters()
+                    .into_iter()
+                    .map(|f| (format!("{ptr}/condition"), f)),
+            );
+        }
+        if let Some(body) = &n.body {
+            collect_exprs(body, &format!("{ptr}/body"), out);
+        }
     }
 }
 
@@ -582,7 +614,7 @@ fn node_kind(n: &NodeDef, ptr: &str, spec: &NodeSpec, problems: &mut Vec<Problem
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let condition = match Template::parse(src) {
-                Ok(Template::Text(t)) => Filter::compile(&t).map(Template::Whole),
+                Ok(Template::Text(t)) => Filter::parse(&t).map(Template::Whole),
                 other => other,
             };
             match condition {
@@ -743,6 +775,53 @@ mod tests {
         );
         assert!(all.contains("cycle between nodes"), "{all}");
         assert!(all.contains("node `a` is not reachable"), "{all}");
+    }
+
+    #[test]
+    fn undefined_functions_are_reported_at_their_field() {
+        let p = problems(
+            r#"{"name": "x", "nodes": [{"id": "start", "type": "trigger.manual"},
+              {"id": "t", "type": "data.transform", "config": {"filter": "nosuchfn(1)"}},
+              {"id": "s", "type": "data.set", "config": {"fields": {"ok": "{{ .a # a comment }}", "x": "n = {{ nope }}"}}}],
+             "edges": [{"from": "start", "to": "t"}, {"from": "t", "to": "s"}]}"#,
+        );
+        let all = p
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            all.contains("/nodes/1/config/filter: undefined filter(1) `nosuchfn`"),
+            "{all}"
+        );
+        assert!(
+            all.contains("/nodes/2/config/fields/x: undefined filter(0) `nope`"),
+            "{all}"
+        );
+        assert_eq!(p.len(), 2, "{all}");
+    }
+
+    #[test]
+    fn expressions_compiled_together_each_give_their_own_result() {
+        let wf = compile_text(
+            r#"{"name": "x", "nodes": [{"id": "start", "type": "trigger.manual"},
+              {"id": "s", "type": "data.set", "config": {"fields": {"a": "{{ .n + 1 # one more }}", "b": "{{ .n * 10 }}", "c": "n={{ .n }}"}}}],
+             "edges": [{"from": "start", "to": "s"}]}"#,
+            Format::Json,
+            &TestCatalog::new(),
+        )
+        .unwrap();
+        let out = wf
+            .root
+            .node("s")
+            .unwrap()
+            .config
+            .render(&serde_json::json!({"n": 4}))
+            .unwrap();
+        assert_eq!(
+            out,
+            serde_json::json!({"fields": {"a": 5, "b": 40, "c": "n=4"}})
+        );
     }
 
     #[test]

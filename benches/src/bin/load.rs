@@ -91,14 +91,16 @@ async fn main() {
     let requested: Arc<Mutex<HashMap<ExecutionId, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let node_completions = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let first_done: Arc<Mutex<Option<Instant>>> = Arc::default();
     {
         let mut rx = engine.subscribe();
-        let (requested, latencies, finished, first_done) = (
+        let (requested, latencies, finished, first_done, node_completions) = (
             requested.clone(),
             latencies.clone(),
             finished.clone(),
             first_done.clone(),
+            node_completions.clone(),
         );
         tokio::spawn(async move {
             let mut early: HashMap<ExecutionId, Instant> = HashMap::new();
@@ -120,6 +122,9 @@ async fn main() {
                                 early.insert(e.execution_id, now);
                             }
                         }
+                    }
+                    Event::NodeCompleted { .. } => {
+                        node_completions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                     Event::ExecutionFinished { .. } => {
                         first_done.lock().unwrap().get_or_insert_with(Instant::now);
@@ -212,7 +217,7 @@ async fn main() {
     }
     let (_, peak) = weft_benches::rss_kib();
     println!(
-        "load n={} wait={}ms backend={}: accepted in {:.2}s; start latency p50 {:.1} ms p99 {:.1} ms (n={}); all finished in {:.2}s; completions/s {:.0} (over the completion phase {:.2}s); peak RSS {} MiB; sampled {ok}/50 succeeded",
+        "load n={} wait={}ms backend={}: accepted in {:.2}s; start latency p50 {:.1} ms p99 {:.1} ms (n={}); all finished in {:.2}s; executions/s {:.0} over the run, {:.0} over the completion phase ({:.2}s); node completions/s {:.0} ({} in all); peak RSS {} MiB; sampled {ok}/50 succeeded",
         a.n,
         wait_ms,
         store.backend(),
@@ -221,8 +226,11 @@ async fn main() {
         percentile(&lat, 0.99).as_secs_f64() * 1e3,
         lat.len(),
         total.as_secs_f64(),
+        a.n as f64 / total.as_secs_f64(),
         a.n as f64 / (total - first).as_secs_f64().max(0.001),
         (total - first).as_secs_f64(),
+        node_completions.load(std::sync::atomic::Ordering::Relaxed) as f64 / total.as_secs_f64(),
+        node_completions.load(std::sync::atomic::Ordering::Relaxed),
         peak / 1024,
     );
     engine.shutdown().await;

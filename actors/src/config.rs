@@ -15,7 +15,8 @@ pub struct EngineConfig {
     pub timer_poll_ms: u64,
     /// Snapshot after this many events; `0` snapshots at every node completion.
     pub checkpoint_every: u32,
-    /// Group commit: most appends per transaction, and longest wait to fill one.
+    /// Group commit: most appends (or new executions) per transaction, and longest wait to
+    /// fill one.
     pub commit_max_batch: usize,
     pub commit_max_delay_ms: u64,
     /// Capacity of the live event bus before slow subscribers lag.

@@ -348,7 +348,9 @@ pub(crate) async fn create_execution(
         created_at: now_ms(),
     };
     let id = new.id;
-    let (rec, created) = match shared.store.create_execution(new).await {
+    // Through the group-commit writer: a burst of starts shares a few transactions instead of
+    // queueing for one commit each.
+    let (rec, created) = match shared.writer.create(new).await {
         Ok(r) => r,
         // A deterministic child id that already exists: the same execution.
         Err(StoreError::AlreadyExists { .. }) => (

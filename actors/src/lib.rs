@@ -6,7 +6,7 @@
 //!      └─ ExecutionActor  × N     one per execution with work in flight; owns ExecutionState
 //!          └─ NodeActor   × M     one per node attempt, linked: a panic is a failed attempt
 //! TimerService (task)             polls the store for due executions and wakes them
-//! EventWriter  (task)             group commit of every execution's events
+//! EventWriter  (tasks)            group commit of every execution's events, and of new ones
 //! EventBus                        broadcast of every durable event (live stream, `weft run`)
 //! ```
 //!

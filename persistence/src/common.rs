@@ -1,13 +1,14 @@
-//! What both backends share: checking an [`Append`] before any SQL runs, converting the
-//! engine's unsigned counters to SQL's signed integers, page sizes and the clock.
+//! What both backends share: checking an [`Append`] or a [`NewExecution`] before any SQL runs,
+//! converting the engine's unsigned counters to SQL's signed integers, page sizes and the
+//! clock.
 //!
 //! Keeping these here means SQLite and PostgreSQL refuse exactly the same inputs with exactly
 //! the same errors, which is what lets one test suite cover both.
 
-use crate::{Append, Result, StoreError};
+use crate::{Append, ExecutionRecord, NewExecution, Result, StoreError};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
-use weft_core::{ExecutionId, ExecutionStatus, Millis};
+use weft_core::{ExecutionId, ExecutionStatus, Millis, WorkflowId};
 
 /// The most rows one list call returns, whatever the caller asks for.
 pub(crate) const MAX_PAGE: u32 = 1000;
@@ -201,6 +202,120 @@ impl BatchPlan {
     }
 }
 
+/// What creating an execution gives: its record, and whether this call inserted it.
+pub(crate) type Created = (ExecutionRecord, bool);
+
+/// The row values a [`NewExecution`] writes that need converting, checked before any SQL runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckedCreate {
+    pub workflow_version: i32,
+    pub owner_epoch: i64,
+}
+
+pub(crate) fn check_create(new: &NewExecution) -> Result<CheckedCreate> {
+    Ok(CheckedCreate {
+        workflow_version: version_to_i32(new.workflow_version)?,
+        owner_epoch: to_i64(new.owner_epoch, "owner epoch")?,
+    })
+}
+
+/// A new execution that passed [`check_create`], waiting for its round.
+pub(crate) struct PendingCreate {
+    /// Its position in the caller's batch.
+    pub index: usize,
+    pub new: NewExecution,
+    pub checked: CheckedCreate,
+}
+
+/// What the database answered for each item of a create batch, by position (`None`: refused
+/// by the checks, or never reached).
+pub(crate) type CreateOutcomes = Vec<Option<Result<Created>>>;
+
+/// A batch of new executions, checked and split into rounds before any SQL runs.
+pub(crate) struct CreatePlan {
+    /// The checks' refusals, by position; `None` for the items that go to the database.
+    pub refused: Vec<Option<StoreError>>,
+    /// No two items of a round share an id or an idempotency key, so a round's outcomes do not
+    /// depend on the order its rows are inserted in, and a set-based insert gives each item
+    /// what a lone `create_execution` would. An item that shares one with an earlier item goes
+    /// in a later round than it, so it sees that item's row, as it would one call later.
+    /// Usually there is one round.
+    pub rounds: Vec<Vec<PendingCreate>>,
+}
+
+impl CreatePlan {
+    pub(crate) fn new(batch: Vec<NewExecution>) -> CreatePlan {
+        let mut refused = Vec::with_capacity(batch.len());
+        let mut rounds: Vec<Vec<PendingCreate>> = Vec::new();
+        // The first round each id or key may still go in.
+        let mut by_id: HashMap<ExecutionId, usize> = HashMap::with_capacity(batch.len());
+        let mut by_key: HashMap<(WorkflowId, String), usize> = HashMap::new();
+        for (index, new) in batch.into_iter().enumerate() {
+            let checked = match check_create(&new) {
+                Ok(checked) => checked,
+                Err(e) => {
+                    refused.push(Some(e));
+                    continue;
+                }
+            };
+            refused.push(None);
+            let key = new
+                .idempotency_key
+                .as_ref()
+                .map(|k| (new.workflow_id, k.clone()));
+            let round = by_id
+                .get(&new.id)
+                .copied()
+                .max(key.as_ref().and_then(|k| by_key.get(k).copied()))
+                .unwrap_or(0);
+            by_id.insert(new.id, round + 1);
+            if let Some(key) = key {
+                by_key.insert(key, round + 1);
+            }
+            if round == rounds.len() {
+                rounds.push(Vec::new());
+            }
+            rounds[round].push(PendingCreate {
+                index,
+                new,
+                checked,
+            });
+        }
+        CreatePlan { refused, rounds }
+    }
+
+    /// One outcome per item once the batch was written (`Ok`) or its transaction failed
+    /// (`Err`): then nothing was committed, and every item that reached the database fails
+    /// with the batch.
+    pub(crate) fn finish(
+        refused: Vec<Option<StoreError>>,
+        outcomes: CreateOutcomes,
+        written: Result<()>,
+    ) -> Vec<Result<Created>> {
+        refused
+            .into_iter()
+            .zip(outcomes)
+            .map(|(refused, outcome)| match (refused, &written, outcome) {
+                (Some(e), _, _) => Err(e),
+                (None, Err(e), _) => Err(e.clone()),
+                (None, Ok(()), Some(outcome)) => outcome,
+                (None, Ok(()), None) => Err(StoreError::Internal(
+                    "the store gave no outcome for this execution".into(),
+                )),
+            })
+            .collect()
+    }
+}
+
+/// Why an item's insert did nothing when no execution holds its idempotency key (or it has
+/// none): its id is taken by another execution.
+pub(crate) fn execution_id_taken(id: ExecutionId) -> StoreError {
+    StoreError::AlreadyExists {
+        what: "execution",
+        id: id.to_string(),
+    }
+}
+
 /// Why an append's guarded UPDATE matched no row, given what the row holds now (`None`: the
 /// execution does not exist).
 pub(crate) fn stale_append_error(
@@ -332,6 +447,62 @@ mod tests {
         assert!(failed.iter().all(Result::is_err));
         assert!(
             matches!(failed[2], Err(StoreError::Invalid(_))),
+            "own refusals are kept"
+        );
+    }
+
+    fn new_execution(workflow_id: WorkflowId, key: Option<&str>) -> NewExecution {
+        NewExecution {
+            id: ExecutionId::new(),
+            workflow_id,
+            workflow_version: 1,
+            input: serde_json::Value::Null,
+            priority: 5,
+            parent: None,
+            idempotency_key: key.map(str::to_owned),
+            owner_epoch: 1,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn create_batches_split_into_rounds_of_distinct_ids_and_keys() {
+        let (w, other) = (WorkflowId::new(), WorkflowId::new());
+        let a = new_execution(w, Some("k"));
+        let b = new_execution(w, None);
+        let a_again = new_execution(w, Some("k"));
+        let same_id = NewExecution {
+            workflow_id: other,
+            ..b.clone()
+        };
+        let key_elsewhere = new_execution(other, Some("k"));
+        let bad = NewExecution {
+            owner_epoch: u64::MAX,
+            ..new_execution(w, None)
+        };
+        // Shares its id with `b` (round 1) and its key with `a_again` (round 1): round 2.
+        let both = NewExecution {
+            id: b.id,
+            ..new_execution(w, Some("k"))
+        };
+        let plan = CreatePlan::new(vec![a, b, a_again, same_id, key_elsewhere, bad, both]);
+        let rounds: Vec<Vec<usize>> = plan
+            .rounds
+            .iter()
+            .map(|r| r.iter().map(|p| p.index).collect())
+            .collect();
+        assert_eq!(rounds, [vec![0, 1, 4], vec![2, 3], vec![6]]);
+        assert!(matches!(plan.refused[5], Some(StoreError::Invalid(_))));
+        assert_eq!(plan.refused.iter().filter(|r| r.is_some()).count(), 1);
+
+        let failed = CreatePlan::finish(
+            plan.refused,
+            (0..7).map(|_| None).collect(),
+            Err(StoreError::Unavailable("gone".into())),
+        );
+        assert!(matches!(failed[0], Err(StoreError::Unavailable(_))));
+        assert!(
+            matches!(failed[5], Err(StoreError::Invalid(_))),
             "own refusals are kept"
         );
     }

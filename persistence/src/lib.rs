@@ -11,7 +11,8 @@
 //! - every [`Append`] carries the version (last seq) the writer saw and its owner epoch; the
 //!   write is refused with [`StoreError::Conflict`] when either is stale, never overwritten;
 //! - many executions' appends go to the database in one transaction ([`EventWriter`], the
-//!   group-commit writer); each append still succeeds or fails on its own.
+//!   group-commit writer); each append still succeeds or fails on its own. New executions are
+//!   grouped the same way ([`Store::create_executions`], [`EventWriter::create`]).
 //!
 //! Every `limit` is a page size: 0 means 100, and no call returns more than 1000 rows.
 
@@ -91,9 +92,34 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- executions ------------------------------------------------------------------
 
-    /// Inserts a queued execution (version 0, no events). When `idempotency_key` is set and
-    /// an execution of the same workflow already has it, returns that one and `false`.
-    async fn create_execution(&self, new: NewExecution) -> Result<(ExecutionRecord, bool)>;
+    /// Inserts a queued execution (version 0, no events) and returns it with `true`. When
+    /// `idempotency_key` is set and an execution of the same workflow already has it, returns
+    /// that one and `false`; when the id is taken by another execution, `AlreadyExists`.
+    ///
+    /// A batch of one for [`Store::create_executions`].
+    async fn create_execution(&self, new: NewExecution) -> Result<(ExecutionRecord, bool)> {
+        let id = new.id;
+        self.create_executions(vec![new])
+            .await
+            .pop()
+            .unwrap_or_else(|| {
+                Err(StoreError::Internal(format!(
+                    "the store answered nothing for execution {id}"
+                )))
+            })
+    }
+
+    /// Inserts many queued executions in one transaction. The result at index `i` is the
+    /// outcome of `batch[i]`, exactly as if the items were passed to
+    /// [`Store::create_execution`] one after the other: an idempotency key already used in the
+    /// workflow (before, or by an earlier item of the batch) gives that execution and `false`;
+    /// an id already taken by another execution gives `AlreadyExists` for that item only.
+    /// Others in the batch are unaffected. When the transaction itself fails, every item fails
+    /// with its error and nothing is written.
+    async fn create_executions(
+        &self,
+        batch: Vec<NewExecution>,
+    ) -> Vec<Result<(ExecutionRecord, bool)>>;
 
     async fn get_execution(&self, id: ExecutionId) -> Result<ExecutionRecord>;
 

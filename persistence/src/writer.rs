@@ -1,29 +1,37 @@
-//! The group-commit writer: many executions' appends, one transaction.
+//! The group-commit writer: many executions' appends, one transaction; many new executions,
+//! another.
 //!
 //! Every execution actor must make its events durable before acting on them (write-ahead), so
 //! the commit rate bounds the whole engine. One commit per event would cost a round trip and a
-//! WAL flush each; instead the actors hand their appends to one [`EventWriter`] task, which
+//! WAL flush each; instead the actors hand their appends to one [`EventWriter`], whose task
 //! takes the first waiting append, gathers whatever else arrives within
 //! [`WriterOptions::max_delay`] (up to [`WriterOptions::max_batch`]), writes them all with a
 //! single [`Store::append`] and answers every caller with its own outcome.
 //!
-//! Only one batch is in flight at a time, so two appends of the same execution are committed
-//! in the order they were sent. The task stops when the last [`EventWriter`] handle is dropped,
-//! after answering what it has already taken.
+//! Starting executions has the same shape: a burst of starts would otherwise queue for one
+//! commit each (SQLite has one write connection, PostgreSQL flushes its WAL per commit). So
+//! [`EventWriter::create`] feeds a second task running the same loop over
+//! [`Store::create_executions`]. Creations and appends are separate batches: an execution's
+//! first append only ever follows its creation's answer.
+//!
+//! Each task has one batch in flight at a time, so two appends of the same execution are
+//! committed in the order they were sent. The tasks stop when the last [`EventWriter`] handle
+//! is dropped, after answering what they have already taken.
 
-use crate::{Append, Result, Store, StoreError};
+use crate::{Append, ExecutionRecord, NewExecution, Result, Store, StoreError};
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-/// How the writer forms batches.
+/// How the writer forms batches (the same for appends and for new executions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriterOptions {
-    /// The most appends written in one transaction.
+    /// The most requests written in one transaction.
     pub max_batch: usize,
-    /// How long the writer waits for more appends after the first before it commits.
+    /// How long the writer waits for more requests after the first before it commits.
     /// `Duration::ZERO` commits whatever is already queued, without waiting.
     pub max_delay: Duration,
 }
@@ -37,41 +45,109 @@ impl Default for WriterOptions {
     }
 }
 
-/// Counters of the writer's work since it started.
+/// Counters of one of the writer's queues since it started: [`EventWriter::stats`] for
+/// appends, [`EventWriter::create_stats`] for new executions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriterStats {
-    /// Calls to [`Store::append`] (transactions attempted).
+    /// Calls to the store (transactions attempted).
     pub batches: u64,
-    /// Appends handed to the store, whatever their outcome.
-    pub appends: u64,
-    /// Appends the store refused or could not write.
-    pub failed_appends: u64,
+    /// Requests handed to the store, whatever their outcome.
+    pub requests: u64,
+    /// Requests the store refused or could not write.
+    pub failed: u64,
     /// The size of the most recent batch.
     pub last_batch_size: u64,
+}
+
+/// A handle to the group-commit writer's tasks. Cheap to clone; the tasks run while any
+/// handle exists.
+#[derive(Debug, Clone)]
+pub struct EventWriter {
+    appends: Queue<Append, ()>,
+    creates: Queue<NewExecution, (ExecutionRecord, bool)>,
+}
+
+impl EventWriter {
+    /// Starts the writer's tasks on the current tokio runtime.
+    pub fn spawn(store: Arc<dyn Store>, options: WriterOptions) -> EventWriter {
+        let appends = Queue::spawn(options, {
+            let store = store.clone();
+            move |batch| {
+                let store = store.clone();
+                async move { store.append(batch).await }
+            }
+        });
+        let creates = Queue::spawn(options, move |batch| {
+            let store = store.clone();
+            async move { store.create_executions(batch).await }
+        });
+        EventWriter { appends, creates }
+    }
+
+    /// Makes `append` durable, together with whatever else is waiting. Resolves once the batch
+    /// has committed: `Ok` means its events are in the store.
+    pub async fn append(&self, append: Append) -> Result<()> {
+        self.appends.submit(append).await
+    }
+
+    /// Creates the execution, together with whatever other creations are waiting. Resolves
+    /// once the batch has committed, with what [`Store::create_execution`] would answer.
+    pub async fn create(&self, new: NewExecution) -> Result<(ExecutionRecord, bool)> {
+        self.creates.submit(new).await
+    }
+
+    /// The appends' counters.
+    pub fn stats(&self) -> WriterStats {
+        self.appends.stats()
+    }
+
+    /// The creations' counters.
+    pub fn create_stats(&self) -> WriterStats {
+        self.creates.stats()
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("writer stopped".into())
+}
+
+// ---- one queue: the batching loop, whatever it writes --------------------------------------
+
+/// One request waiting for its batch, with the way back to its caller.
+type Request<T, O> = (T, oneshot::Sender<Result<O>>);
+
+/// A handle to one group-commit task: requests `T`, each answered with its own `Result<O>`.
+#[derive(Debug)]
+struct Queue<T, O> {
+    requests: mpsc::Sender<Request<T, O>>,
+    counters: Arc<Counters>,
+}
+
+impl<T, O> Clone for Queue<T, O> {
+    fn clone(&self) -> Self {
+        Queue {
+            requests: self.requests.clone(),
+            counters: self.counters.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct Counters {
     batches: AtomicU64,
-    appends: AtomicU64,
-    failed_appends: AtomicU64,
+    requests: AtomicU64,
+    failed: AtomicU64,
     last_batch_size: AtomicU64,
 }
 
-/// One append waiting for its batch, with the way back to its caller.
-type Request = (Append, oneshot::Sender<Result<()>>);
-
-/// A handle to the group-commit writer task. Cheap to clone; the task runs while any handle
-/// exists.
-#[derive(Debug, Clone)]
-pub struct EventWriter {
-    requests: mpsc::Sender<Request>,
-    counters: Arc<Counters>,
-}
-
-impl EventWriter {
-    /// Starts the writer task on the current tokio runtime.
-    pub fn spawn(store: Arc<dyn Store>, options: WriterOptions) -> EventWriter {
+impl<T: Send + 'static, O: Send + 'static> Queue<T, O> {
+    /// Starts the task. `write` writes one batch and answers one outcome per request, in
+    /// order.
+    fn spawn<W, F>(options: WriterOptions, write: W) -> Self
+    where
+        W: FnMut(Vec<T>) -> F + Send + 'static,
+        F: Future<Output = Vec<Result<O>>> + Send + 'static,
+    {
         let options = WriterOptions {
             max_batch: options.max_batch.max(1),
             ..options
@@ -80,45 +156,43 @@ impl EventWriter {
         // commits, small enough that a stalled database pushes back on them.
         let (requests, inbox) = mpsc::channel(options.max_batch.saturating_mul(4));
         let counters = Arc::new(Counters::default());
-        tokio::spawn(run(store, options, inbox, counters.clone()));
-        EventWriter { requests, counters }
+        tokio::spawn(run(write, options, inbox, counters.clone()));
+        Queue { requests, counters }
     }
 
-    /// Makes `append` durable, together with whatever else is waiting. Resolves once the batch
-    /// has committed: `Ok` means its events are in the store.
-    pub async fn append(&self, append: Append) -> Result<()> {
+    async fn submit(&self, request: T) -> Result<O> {
         let (reply, outcome) = oneshot::channel();
         self.requests
-            .send((append, reply))
+            .send((request, reply))
             .await
             .map_err(|_| stopped())?;
         // A dropped reply means the task ended (it panicked) before answering.
         outcome.await.map_err(|_| stopped())?
     }
 
-    pub fn stats(&self) -> WriterStats {
+    fn stats(&self) -> WriterStats {
+        let c = &self.counters;
         WriterStats {
-            batches: self.counters.batches.load(Ordering::Relaxed),
-            appends: self.counters.appends.load(Ordering::Relaxed),
-            failed_appends: self.counters.failed_appends.load(Ordering::Relaxed),
-            last_batch_size: self.counters.last_batch_size.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            requests: c.requests.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+            last_batch_size: c.last_batch_size.load(Ordering::Relaxed),
         }
     }
 }
 
-fn stopped() -> StoreError {
-    StoreError::Unavailable("writer stopped".into())
-}
-
-/// The writer task: gather a batch, write it, answer, repeat until every handle is gone.
-async fn run(
-    store: Arc<dyn Store>,
+/// The task: gather a batch, write it, answer, repeat until every handle is gone.
+async fn run<T, O, W, F>(
+    mut write: W,
     options: WriterOptions,
-    mut inbox: mpsc::Receiver<Request>,
+    mut inbox: mpsc::Receiver<Request<T, O>>,
     counters: Arc<Counters>,
-) {
-    let mut batch: Vec<Append> = Vec::with_capacity(options.max_batch);
-    let mut replies: Vec<oneshot::Sender<Result<()>>> = Vec::with_capacity(options.max_batch);
+) where
+    W: FnMut(Vec<T>) -> F,
+    F: Future<Output = Vec<Result<O>>>,
+{
+    let mut batch: Vec<T> = Vec::with_capacity(options.max_batch);
+    let mut replies: Vec<oneshot::Sender<Result<O>>> = Vec::with_capacity(options.max_batch);
     while let Some(first) = inbox.recv().await {
         let deadline = Instant::now() + options.max_delay;
         let mut open = true;
@@ -153,25 +227,25 @@ async fn run(
 
         let size = batch.len();
         let full = std::mem::replace(&mut batch, Vec::with_capacity(options.max_batch));
-        let mut outcomes = store.append(full).await;
+        let mut outcomes = write(full).await;
         if outcomes.len() != size {
             // A store bug; never leave a caller without an answer.
             let error = StoreError::Internal(format!(
-                "the store answered {} of {size} appends",
+                "the store answered {} of {size} requests",
                 outcomes.len()
             ));
             outcomes.resize_with(size, || Err(error.clone()));
         }
         let failed = outcomes.iter().filter(|o| o.is_err()).count() as u64;
-        // Count before answering, so a caller that reads the stats after its append sees it.
+        // Count before answering, so a caller that reads the stats after its request sees it.
         counters.batches.fetch_add(1, Ordering::Relaxed);
-        counters.appends.fetch_add(size as u64, Ordering::Relaxed);
-        counters.failed_appends.fetch_add(failed, Ordering::Relaxed);
+        counters.requests.fetch_add(size as u64, Ordering::Relaxed);
+        counters.failed.fetch_add(failed, Ordering::Relaxed);
         counters
             .last_batch_size
             .store(size as u64, Ordering::Relaxed);
         for (reply, outcome) in replies.drain(..).zip(outcomes) {
-            // The caller may have given up waiting; its append is written all the same.
+            // The caller may have given up waiting; its request is written all the same.
             let _ = reply.send(outcome);
         }
         tracing::trace!(size, failed, "group commit");
@@ -181,12 +255,12 @@ async fn run(
     }
 }
 
-fn push(
-    (append, reply): Request,
-    batch: &mut Vec<Append>,
-    replies: &mut Vec<oneshot::Sender<Result<()>>>,
+fn push<T, O>(
+    (request, reply): Request<T, O>,
+    batch: &mut Vec<T>,
+    replies: &mut Vec<oneshot::Sender<Result<O>>>,
 ) {
-    batch.push(append);
+    batch.push(request);
     replies.push(reply);
 }
 
@@ -202,10 +276,12 @@ mod tests {
     use std::sync::Mutex;
     use weft_core::{EventEnvelope, ExecutionId, ExecutionStatus, Millis, WorkflowId};
 
-    /// Records the size of every batch; refuses appends to `refused`; panics when asked to.
+    /// Records the size of every batch; refuses appends to `refused` and creations of it (its
+    /// id is taken); panics when asked to.
     #[derive(Default)]
     struct FakeStore {
         batches: Mutex<Vec<usize>>,
+        create_batches: Mutex<Vec<usize>>,
         refused: Option<ExecutionId>,
         panic: bool,
     }
@@ -269,8 +345,22 @@ mod tests {
         async fn delete_workflow(&self, _: WorkflowId) -> Result<()> {
             unreachable!()
         }
-        async fn create_execution(&self, _: NewExecution) -> Result<(ExecutionRecord, bool)> {
-            unreachable!()
+        async fn create_executions(
+            &self,
+            batch: Vec<NewExecution>,
+        ) -> Vec<Result<(ExecutionRecord, bool)>> {
+            assert!(!self.panic, "the store broke");
+            self.create_batches.lock().unwrap().push(batch.len());
+            batch
+                .into_iter()
+                .map(|new| match self.refused {
+                    Some(id) if id == new.id => Err(StoreError::AlreadyExists {
+                        what: "execution",
+                        id: id.to_string(),
+                    }),
+                    _ => Ok((ExecutionRecord::created(new), true)),
+                })
+                .collect()
         }
         async fn get_execution(&self, _: ExecutionId) -> Result<ExecutionRecord> {
             unreachable!()
@@ -354,10 +444,8 @@ mod tests {
         assert!(batches.iter().all(|&b| b <= 4), "{batches:?}");
         assert_eq!(batches.len(), 3, "{batches:?}");
         let stats = writer.stats();
-        assert_eq!(
-            (stats.batches, stats.appends, stats.failed_appends),
-            (3, 10, 0)
-        );
+        assert_eq!((stats.batches, stats.requests, stats.failed), (3, 10, 0));
+        assert_eq!(writer.create_stats(), WriterStats::default());
     }
 
     #[tokio::test(start_paused = true)]
@@ -407,7 +495,7 @@ mod tests {
         );
         ok.unwrap();
         assert!(conflict.unwrap_err().is_conflict());
-        assert_eq!(writer.stats().failed_appends, 1);
+        assert_eq!(writer.stats().failed, 1);
     }
 
     #[tokio::test]
@@ -423,6 +511,71 @@ mod tests {
                 matches!(&err, StoreError::Unavailable(m) if m == "writer stopped"),
                 "{err:?}"
             );
+            let err = writer.create(new_execution()).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Unavailable(m) if m == "writer stopped"),
+                "{err:?}"
+            );
         }
+    }
+
+    fn new_execution() -> NewExecution {
+        NewExecution {
+            id: ExecutionId::new(),
+            workflow_id: WorkflowId::new(),
+            workflow_version: 1,
+            input: Value::Null,
+            priority: 5,
+            parent: None,
+            idempotency_key: None,
+            owner_epoch: 0,
+            created_at: 0,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn creations_are_batched_apart_from_appends_and_answered_each() {
+        let taken = ExecutionId::new();
+        let store = Arc::new(FakeStore {
+            refused: Some(taken),
+            ..FakeStore::default()
+        });
+        let writer = EventWriter::spawn(
+            store.clone(),
+            WriterOptions {
+                max_batch: 4,
+                max_delay: Duration::from_secs(1),
+            },
+        );
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let writer = writer.clone();
+                let new = NewExecution {
+                    id: if i == 6 { taken } else { ExecutionId::new() },
+                    ..new_execution()
+                };
+                tokio::spawn(async move { (new.id, writer.create(new).await) })
+            })
+            .collect();
+        for task in tasks {
+            let (id, outcome) = task.await.unwrap();
+            if id == taken {
+                assert!(
+                    matches!(outcome, Err(StoreError::AlreadyExists { .. })),
+                    "{outcome:?}"
+                );
+            } else {
+                let (record, created) = outcome.unwrap();
+                assert_eq!((record.id, created), (id, true));
+            }
+        }
+        let batches = store.create_batches.lock().unwrap().clone();
+        assert_eq!(batches.iter().sum::<usize>(), 10);
+        assert!(batches.iter().all(|&b| b <= 4), "{batches:?}");
+        assert_eq!(batches.len(), 3, "{batches:?}");
+        assert!(store.batches.lock().unwrap().is_empty(), "no appends");
+        let stats = writer.create_stats();
+        assert_eq!((stats.batches, stats.requests, stats.failed), (3, 10, 1));
+        assert_eq!(writer.stats(), WriterStats::default());
     }
 }

@@ -16,6 +16,9 @@ macro_rules! store_test_suite {
                 workflow_listing_and_soft_delete,
                 create_get_and_list_executions,
                 idempotency_key_returns_the_same_execution,
+                create_executions_in_one_batch,
+                create_batches_honour_idempotency_keys,
+                mixed_create_batch_refuses_items_on_their_own,
                 events_round_trip_every_variant,
                 append_updates_the_execution_row,
                 json_values_survive_exactly,
@@ -31,6 +34,7 @@ macro_rules! store_test_suite {
                 unknown_ids_are_not_found,
                 writer_batches_concurrent_appends,
                 writer_reports_each_outcome,
+                writer_batches_concurrent_creates,
             );
         }
     };

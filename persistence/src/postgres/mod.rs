@@ -3,13 +3,16 @@
 //! The hot path is [`Store::append`]: the group-commit writer hands it a few hundred appends
 //! and it writes them all — guarded row updates, events and snapshots — in one statement
 //! (one round trip, see `queries::APPEND_BATCH`), passing each column as an array that
-//! `UNNEST` turns back into rows. Everything else is plain single-row SQL.
+//! `UNNEST` turns back into rows. New executions are batched the same way
+//! ([`Store::create_executions`], `queries::INSERT_EXECUTIONS`). Everything else is plain
+//! single-row SQL.
 
 mod queries;
 
 use crate::common::{
-    BatchPlan, Pending, claim_refused_error, every_status, now_millis, page_limit, parse_status,
-    scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
+    every_status, execution_id_taken, now_millis, page_limit, parse_status, scrub,
+    stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
     Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Result, Snapshot,
@@ -19,6 +22,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, Row};
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 use tracing::instrument;
@@ -273,41 +277,18 @@ impl Store for PgStore {
 
     // ---- executions ------------------------------------------------------------------
 
-    #[instrument(skip_all, fields(execution_id = %new.id))]
-    async fn create_execution(&self, new: NewExecution) -> Result<(ExecutionRecord, bool)> {
-        let inserted = sqlx::query(queries::INSERT_EXECUTION)
-            .bind(new.id.0)
-            .bind(new.workflow_id.0)
-            .bind(version_to_i32(new.workflow_version)?)
-            .bind(json_text(&new.input)?)
-            .bind(i16::from(new.priority))
-            .bind(new.parent.as_ref().map(|p| p.execution_id.0))
-            .bind(new.parent.as_ref().map(|p| p.node.as_str()))
-            .bind(new.idempotency_key.as_deref())
-            .bind(to_i64(new.owner_epoch, "owner epoch")?)
-            .bind(new.created_at)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        if inserted == 1 {
-            return Ok((ExecutionRecord::created(new), true));
-        }
-        // Either the idempotency key was used before (return that execution) or the id is
-        // taken by another one.
-        if let Some(key) = &new.idempotency_key {
-            let existing = sqlx::query(queries::SELECT_EXECUTION_BY_KEY)
-                .bind(new.workflow_id.0)
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
-            if let Some(row) = existing {
-                return Ok((execution_from_row(&row)?, false));
-            }
-        }
-        Err(StoreError::AlreadyExists {
-            what: "execution",
-            id: new.id.to_string(),
-        })
+    /// One explicit transaction: per round (see `CreatePlan`) one multi-row insert, and a
+    /// lookup of the keys of the rows it skipped.
+    #[instrument(skip_all, fields(batch = batch.len()))]
+    async fn create_executions(&self, batch: Vec<NewExecution>) -> Vec<Result<Created>> {
+        let CreatePlan { refused, rounds } = CreatePlan::new(batch);
+        let mut outcomes: CreateOutcomes = refused.iter().map(|_| None).collect();
+        let written = if rounds.is_empty() {
+            Ok(())
+        } else {
+            self.write_creates(rounds, &mut outcomes).await
+        };
+        CreatePlan::finish(refused, outcomes, written)
     }
 
     async fn get_execution(&self, id: ExecutionId) -> Result<ExecutionRecord> {
@@ -446,6 +427,21 @@ impl Store for PgStore {
 }
 
 impl PgStore {
+    /// A create batch in one transaction. Each item's outcome goes to `outcomes`; an `Err`
+    /// means the transaction failed and nothing was written.
+    async fn write_creates(
+        &self,
+        rounds: Vec<Vec<PendingCreate>>,
+        outcomes: &mut CreateOutcomes,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for round in rounds {
+            create_round(&mut tx, round, outcomes).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Several rounds of one batch in one explicit transaction.
     async fn write_rounds(
         &self,
@@ -584,6 +580,91 @@ async fn write_round<'e>(
                 owner_epoch,
             ));
         }
+    }
+    Ok(())
+}
+
+/// Runs `INSERT_EXECUTIONS` for one round (no two items share an id or a key), then looks up
+/// the keys of the items it skipped: the execution holding one is that item's answer; an item
+/// skipped with no key, or whose key nobody holds, lost its id to another execution.
+async fn create_round(
+    conn: &mut PgConnection,
+    round: Vec<PendingCreate>,
+    outcomes: &mut CreateOutcomes,
+) -> Result<()> {
+    let n = round.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut workflow_ids = Vec::with_capacity(n);
+    let mut workflow_versions = Vec::with_capacity(n);
+    let mut inputs = Vec::with_capacity(n);
+    let mut priorities = Vec::with_capacity(n);
+    let mut parent_ids = Vec::with_capacity(n);
+    let mut parent_nodes = Vec::with_capacity(n);
+    let mut keys = Vec::with_capacity(n);
+    let mut owner_epochs = Vec::with_capacity(n);
+    let mut created_ats = Vec::with_capacity(n);
+    for PendingCreate { new, checked, .. } in &round {
+        ids.push(new.id.0);
+        workflow_ids.push(new.workflow_id.0);
+        workflow_versions.push(checked.workflow_version);
+        inputs.push(json_text(&new.input)?);
+        priorities.push(i16::from(new.priority));
+        parent_ids.push(new.parent.as_ref().map(|p| p.execution_id.0));
+        parent_nodes.push(new.parent.as_ref().map(|p| p.node.as_str()));
+        keys.push(new.idempotency_key.as_deref());
+        owner_epochs.push(checked.owner_epoch);
+        created_ats.push(new.created_at);
+    }
+    let inserted: Vec<Uuid> = sqlx::query_scalar(queries::INSERT_EXECUTIONS)
+        .bind(ids)
+        .bind(workflow_ids)
+        .bind(workflow_versions)
+        .bind(inputs)
+        .bind(priorities)
+        .bind(parent_ids)
+        .bind(parent_nodes)
+        .bind(keys)
+        .bind(owner_epochs)
+        .bind(created_ats)
+        .fetch_all(&mut *conn)
+        .await?;
+    let inserted: HashSet<Uuid> = inserted.into_iter().collect();
+
+    let mut skipped = Vec::new();
+    for PendingCreate { index, new, .. } in round {
+        if inserted.contains(&new.id.0) {
+            outcomes[index] = Some(Ok((ExecutionRecord::created(new), true)));
+        } else {
+            skipped.push((index, new));
+        }
+    }
+    let (key_workflows, key_names): (Vec<Uuid>, Vec<&str>) = skipped
+        .iter()
+        .filter_map(|(_, new)| Some((new.workflow_id.0, new.idempotency_key.as_deref()?)))
+        .unzip();
+    let mut holders: HashMap<(Uuid, String), Result<ExecutionRecord>> = HashMap::new();
+    if !key_names.is_empty() {
+        let rows = sqlx::query(queries::SELECT_EXECUTIONS_BY_KEYS)
+            .bind(key_workflows)
+            .bind(key_names)
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in &rows {
+            let workflow_id: Uuid = row.try_get("workflow_id")?;
+            let key: Option<String> = row.try_get("idempotency_key")?;
+            if let Some(key) = key {
+                holders.insert((workflow_id, key), execution_from_row(row));
+            }
+        }
+    }
+    for (index, new) in skipped {
+        let holder = new
+            .idempotency_key
+            .and_then(|key| holders.get(&(new.workflow_id.0, key)).cloned());
+        outcomes[index] = Some(match holder {
+            Some(existing) => existing.map(|existing| (existing, false)),
+            None => Err(execution_id_taken(new.id)),
+        });
     }
     Ok(())
 }

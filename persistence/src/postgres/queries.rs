@@ -88,14 +88,24 @@ pub(super) const DELETE_WORKFLOW: &str =
 
 // ---- executions ------------------------------------------------------------------------
 
-/// Does nothing when the id or the (workflow, idempotency key) pair is taken; the caller then
-/// looks up which. A concurrent insert of the same key waits for the first to commit, so the
-/// follow-up lookup always finds the winner.
-pub(super) const INSERT_EXECUTION: &str = "INSERT INTO executions \
-     (id, workflow_id, workflow_version, status, input, priority, parent_id, parent_node, \
-      idempotency_key, version, owner_epoch, created_at, updated_at) \
-     VALUES ($1, $2, $3, 'queued', $4::json, $5, $6, $7, $8, 0, $9, $10, $10) \
-     ON CONFLICT DO NOTHING";
+/// One round of a create batch (see `CreatePlan`: no two rows share an id or a key) in one
+/// statement; each column is an array that `UNNEST` turns back into rows. A row whose id or
+/// (workflow, idempotency key) pair is taken is skipped, and only the ids inserted come back;
+/// the caller then looks up the skipped rows' keys. A concurrent insert of the same key waits
+/// for the first to commit, so the follow-up lookup always finds the winner.
+pub(super) const INSERT_EXECUTIONS: &str = "\
+INSERT INTO executions
+    (id, workflow_id, workflow_version, status, input, priority, parent_id, parent_node,
+     idempotency_key, version, owner_epoch, created_at, updated_at)
+SELECT b.id, b.workflow_id, b.workflow_version, 'queued', b.input::json, b.priority,
+       b.parent_id, b.parent_node, b.idempotency_key, 0, b.owner_epoch, b.created_at,
+       b.created_at
+FROM UNNEST($1::uuid[], $2::uuid[], $3::integer[], $4::text[], $5::smallint[], $6::uuid[],
+            $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+     AS b (id, workflow_id, workflow_version, input, priority, parent_id, parent_node,
+           idempotency_key, owner_epoch, created_at)
+ON CONFLICT DO NOTHING
+RETURNING id";
 
 pub(super) const SELECT_EXECUTION: &str = concat!(
     "SELECT ",
@@ -103,10 +113,12 @@ pub(super) const SELECT_EXECUTION: &str = concat!(
     " FROM executions WHERE id = $1"
 );
 
-pub(super) const SELECT_EXECUTION_BY_KEY: &str = concat!(
+/// The executions holding the (workflow, idempotency key) pairs `$1`/`$2` list pairwise.
+pub(super) const SELECT_EXECUTIONS_BY_KEYS: &str = concat!(
     "SELECT ",
     execution_columns!(),
-    " FROM executions WHERE workflow_id = $1 AND idempotency_key = $2"
+    " FROM executions WHERE (workflow_id, idempotency_key) IN \
+     (SELECT * FROM UNNEST($1::uuid[], $2::text[]))"
 );
 
 pub(super) const COUNT_EXECUTIONS: &str = "SELECT status, COUNT(*) FROM executions GROUP BY status";

@@ -9,14 +9,16 @@
 //! Durability settings: WAL with `synchronous = NORMAL`. A commit is then safe against a crash
 //! of the process (the case recovery is built for) but the last commits can be lost if the
 //! machine itself loses power before the WAL is checkpointed. `FULL` would add an fsync to every
-//! commit, including each `create_execution`, which caps embedded mode at a few hundred starts
-//! a second on ordinary disks; deployments that need power-loss durability run PostgreSQL.
+//! commit (each group commit of appends or of new executions), milliseconds on ordinary disks on
+//! the path of every start and every step; deployments that need power-loss durability run
+//! PostgreSQL.
 
 mod queries;
 
 use crate::common::{
-    BatchPlan, Pending, claim_refused_error, every_status, now_millis, page_limit, parse_status,
-    scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
+    every_status, execution_id_taken, now_millis, page_limit, parse_status, scrub,
+    stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
     Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Result, Snapshot,
@@ -306,41 +308,16 @@ impl Store for SqliteStore {
 
     // ---- executions ------------------------------------------------------------------
 
-    #[instrument(skip_all, fields(execution_id = %new.id))]
-    async fn create_execution(&self, new: NewExecution) -> Result<(ExecutionRecord, bool)> {
-        let inserted = sqlx::query(queries::INSERT_EXECUTION)
-            .bind(new.id.0.hyphenated())
-            .bind(new.workflow_id.0.hyphenated())
-            .bind(version_to_i32(new.workflow_version)?)
-            .bind(Json(&new.input))
-            .bind(i64::from(new.priority))
-            .bind(new.parent.as_ref().map(|p| p.execution_id.0.hyphenated()))
-            .bind(new.parent.as_ref().map(|p| p.node.as_str()))
-            .bind(new.idempotency_key.as_deref())
-            .bind(to_i64(new.owner_epoch, "owner epoch")?)
-            .bind(new.created_at)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
-        if inserted == 1 {
-            return Ok((ExecutionRecord::created(new), true));
-        }
-        // Either the idempotency key was used before (return that execution) or the id is
-        // taken by another one.
-        if let Some(key) = &new.idempotency_key {
-            let existing = sqlx::query(queries::SELECT_EXECUTION_BY_KEY)
-                .bind(new.workflow_id.0.hyphenated())
-                .bind(key)
-                .fetch_optional(&self.writer)
-                .await?;
-            if let Some(row) = existing {
-                return Ok((execution_from_row(&row)?, false));
-            }
-        }
-        Err(StoreError::AlreadyExists {
-            what: "execution",
-            id: new.id.to_string(),
-        })
+    #[instrument(skip_all, fields(batch = batch.len()))]
+    async fn create_executions(&self, batch: Vec<NewExecution>) -> Vec<Result<Created>> {
+        let CreatePlan { refused, rounds } = CreatePlan::new(batch);
+        let mut outcomes: CreateOutcomes = refused.iter().map(|_| None).collect();
+        let written = if rounds.is_empty() {
+            Ok(())
+        } else {
+            self.write_creates(rounds, &mut outcomes).await
+        };
+        CreatePlan::finish(refused, outcomes, written)
     }
 
     async fn get_execution(&self, id: ExecutionId) -> Result<ExecutionRecord> {
@@ -481,6 +458,62 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Inserts a create batch in one transaction, one prepared statement per item (the write
+    /// connection runs them back to back, and the commit is what costs). Items go in round
+    /// order (see [`CreatePlan`]), which gives each the outcome a lone `create_execution` would.
+    /// Each item's outcome goes to `outcomes`; an `Err` means the transaction failed and
+    /// nothing was written.
+    async fn write_creates(
+        &self,
+        rounds: Vec<Vec<PendingCreate>>,
+        outcomes: &mut CreateOutcomes,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
+        for PendingCreate {
+            index,
+            new,
+            checked,
+        } in rounds.into_iter().flatten()
+        {
+            let inserted = sqlx::query(queries::INSERT_EXECUTION)
+                .bind(new.id.0.hyphenated())
+                .bind(new.workflow_id.0.hyphenated())
+                .bind(checked.workflow_version)
+                .bind(Json(&new.input))
+                .bind(i64::from(new.priority))
+                .bind(new.parent.as_ref().map(|p| p.execution_id.0.hyphenated()))
+                .bind(new.parent.as_ref().map(|p| p.node.as_str()))
+                .bind(new.idempotency_key.as_deref())
+                .bind(checked.owner_epoch)
+                .bind(new.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if inserted == 1 {
+                outcomes[index] = Some(Ok((ExecutionRecord::created(new), true)));
+                continue;
+            }
+            // Either the idempotency key was used before (that execution is the answer) or
+            // the id is taken by another one.
+            let holder = match &new.idempotency_key {
+                Some(key) => {
+                    sqlx::query(queries::SELECT_EXECUTION_BY_KEY)
+                        .bind(new.workflow_id.0.hyphenated())
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+                None => None,
+            };
+            outcomes[index] = Some(match holder {
+                Some(row) => execution_from_row(&row).map(|existing| (existing, false)),
+                None => Err(execution_id_taken(new.id)),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Writes a batch in one transaction: per round (see [`BatchPlan`]) one guarded update of
     /// the execution rows, then the events and snapshots of every applied append with one
     /// statement each. Each refused append's error goes to `results`; an `Err` means the

@@ -11,7 +11,7 @@ use weft_core::{
     Event, EventEnvelope, ExecutionError, ExecutionId, ExecutionStatus, NodeError, WorkflowId,
 };
 use weft_persistence::{
-    Append, EventWriter, ExecutionFilter, Snapshot, Store, StoreError, WriterOptions,
+    Append, EventWriter, ExecutionFilter, NewExecution, Snapshot, Store, StoreError, WriterOptions,
 };
 
 fn definition(marker: &str) -> serde_json::Value {
@@ -346,6 +346,194 @@ pub async fn idempotency_key_returns_the_same_execution(db: &TestStore) {
         ids.insert(record.id);
     }
     assert_eq!((created, ids.len()), (1, 1));
+}
+
+pub async fn create_executions_in_one_batch(db: &TestStore) {
+    let store = &db.store;
+    assert!(store.create_executions(Vec::new()).await.is_empty());
+
+    let workflow = WorkflowId::new();
+    let batch: Vec<NewExecution> = (0..50)
+        .map(|i| {
+            let mut new = new_execution(workflow);
+            new.input = json!({"i": i, "z": [1, {"b": 2, "a": 1}]});
+            new.priority = (i % 10) as u8;
+            if i % 7 == 0 {
+                new.parent = Some(ParentLink {
+                    execution_id: ExecutionId::new(),
+                    node: format!("call[{i}]"),
+                });
+            }
+            if i % 3 == 0 {
+                new.idempotency_key = Some(format!("key-{i}"));
+            }
+            new
+        })
+        .collect();
+    let outcomes = store.create_executions(batch.clone()).await;
+    assert_eq!(outcomes.len(), batch.len());
+    for (new, outcome) in batch.iter().zip(outcomes) {
+        let (record, created) = outcome.unwrap();
+        assert!(created);
+        assert_eq!(
+            (record.id, record.status, record.version),
+            (new.id, ExecutionStatus::Queued, 0)
+        );
+        assert_eq!(
+            (&record.parent, &record.idempotency_key, record.priority),
+            (&new.parent, &new.idempotency_key, new.priority)
+        );
+        let stored = store.get_execution(new.id).await.unwrap();
+        assert_eq!(stored, record);
+        assert_eq!(
+            serde_json::to_string(&stored.input).unwrap(),
+            serde_json::to_string(&new.input).unwrap(),
+            "inputs keep their key order"
+        );
+    }
+    let counts = store.count_executions(Some(workflow)).await.unwrap();
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 50);
+}
+
+pub async fn create_batches_honour_idempotency_keys(db: &TestStore) {
+    let store = &db.store;
+    let workflow = WorkflowId::new();
+    let keyed = |key: &str| {
+        let mut new = new_execution(workflow);
+        new.idempotency_key = Some(key.into());
+        new
+    };
+
+    // Within a batch: the first item with a key creates, later ones get that execution.
+    let first = store
+        .create_executions(vec![
+            keyed("a"),
+            keyed("a"),
+            keyed("b"),
+            new_execution(workflow),
+            keyed("a"),
+        ])
+        .await;
+    let first: Vec<_> = first.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        first
+            .iter()
+            .map(|(_, created)| *created)
+            .collect::<Vec<_>>(),
+        [true, false, true, true, false]
+    );
+    assert_eq!(first[1].0, first[0].0);
+    assert_eq!(first[4].0, first[0].0);
+    assert_ne!(first[2].0.id, first[0].0.id);
+
+    // Across batches: keys used before give the earlier executions; the same key in another
+    // workflow is another execution.
+    let mut elsewhere = new_execution(WorkflowId::new());
+    elsewhere.idempotency_key = Some("a".into());
+    // The exact request again (same id and key) is the same execution too.
+    let repeated = keyed("b").with_id(first[2].0.id);
+    let second = store
+        .create_executions(vec![
+            keyed("b"),
+            keyed("a"),
+            elsewhere,
+            repeated,
+            keyed("c"),
+        ])
+        .await;
+    let second: Vec<_> = second.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        second
+            .iter()
+            .map(|(_, created)| *created)
+            .collect::<Vec<_>>(),
+        [false, false, true, false, true]
+    );
+    assert_eq!(second[0].0, first[2].0);
+    assert_eq!(second[1].0, first[0].0);
+    assert_eq!(second[3].0, first[2].0);
+
+    // Only the executions that were created exist.
+    let counts = store.count_executions(Some(workflow)).await.unwrap();
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 4);
+}
+
+pub async fn mixed_create_batch_refuses_items_on_their_own(db: &TestStore) {
+    let store = &db.store;
+    let workflow = WorkflowId::new();
+    let existing = create_execution(store.as_ref()).await;
+
+    let fine = new_execution(workflow);
+    // The id of an existing execution, for another workflow.
+    let taken = new_execution(WorkflowId::new()).with_id(existing);
+    let also_fine = new_execution(workflow);
+    // An id an earlier item of this batch takes.
+    let twice = new_execution(WorkflowId::new()).with_id(fine.id);
+    // Refused before any SQL.
+    let mut invalid = new_execution(workflow);
+    invalid.workflow_version = u32::MAX;
+    // A key whose first user failed (its id is taken): the next one with it creates, as it
+    // would one call later.
+    let mut lost = new_execution(workflow).with_id(existing);
+    lost.idempotency_key = Some("k".into());
+    let mut next = new_execution(workflow);
+    next.idempotency_key = Some("k".into());
+
+    let outcomes = store
+        .create_executions(vec![
+            fine.clone(),
+            taken,
+            also_fine.clone(),
+            twice,
+            invalid,
+            lost,
+            next.clone(),
+        ])
+        .await;
+    let already_exists = |o: &Result<_, StoreError>| {
+        matches!(
+            o,
+            Err(StoreError::AlreadyExists {
+                what: "execution",
+                ..
+            })
+        )
+    };
+    assert!(
+        matches!(&outcomes[0], Ok((r, true)) if r.id == fine.id),
+        "{outcomes:?}"
+    );
+    assert!(already_exists(&outcomes[1]), "{:?}", outcomes[1]);
+    assert!(matches!(&outcomes[2], Ok((r, true)) if r.id == also_fine.id));
+    assert!(already_exists(&outcomes[3]), "{:?}", outcomes[3]);
+    assert!(
+        matches!(&outcomes[4], Err(StoreError::Invalid(_))),
+        "{:?}",
+        outcomes[4]
+    );
+    assert!(already_exists(&outcomes[5]), "{:?}", outcomes[5]);
+    assert!(matches!(&outcomes[6], Ok((r, true)) if r.id == next.id));
+
+    // The refused items changed nothing; the others are stored.
+    let kept = store.get_execution(existing).await.unwrap();
+    assert_ne!(kept.workflow_id, workflow);
+    assert_eq!(kept.idempotency_key, None);
+    assert_eq!(
+        store.get_execution(fine.id).await.unwrap().workflow_id,
+        workflow
+    );
+    store.get_execution(also_fine.id).await.unwrap();
+    assert_eq!(
+        store
+            .get_execution(next.id)
+            .await
+            .unwrap()
+            .idempotency_key
+            .as_deref(),
+        Some("k")
+    );
+    let counts = store.count_executions(Some(workflow)).await.unwrap();
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 3);
 }
 
 // ---- the event log ---------------------------------------------------------------------
@@ -1030,7 +1218,7 @@ pub async fn writer_batches_concurrent_appends(db: &TestStore) {
     }
 
     let stats = writer.stats();
-    assert_eq!((stats.appends, stats.failed_appends), (600, 0));
+    assert_eq!((stats.requests, stats.failed), (600, 0));
     assert!(stats.batches < 600 / 4, "appends were grouped: {stats:?}");
     assert!(stats.last_batch_size >= 1);
     for &id in &ids {
@@ -1069,7 +1257,46 @@ pub async fn writer_reports_each_outcome(db: &TestStore) {
     assert!(second.unwrap_err().is_conflict());
     assert!(matches!(third.unwrap_err(), StoreError::NotFound { .. }));
     let stats = writer.stats();
-    assert_eq!((stats.appends, stats.failed_appends), (3, 2));
+    assert_eq!((stats.requests, stats.failed), (3, 2));
+}
+
+pub async fn writer_batches_concurrent_creates(db: &TestStore) {
+    let writer = EventWriter::spawn(
+        db.store.clone(),
+        WriterOptions {
+            max_batch: 64,
+            max_delay: Duration::from_millis(5),
+        },
+    );
+    let workflow = WorkflowId::new();
+    // 200 starts at once; every fourth shares one of ten keys with others.
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let writer = writer.clone();
+            let mut new = new_execution(workflow);
+            if i % 4 == 0 {
+                new.idempotency_key = Some(format!("retry-{}", i % 10));
+            }
+            tokio::spawn(async move { writer.create(new).await })
+        })
+        .collect();
+    let mut created = 0;
+    let mut by_key = std::collections::HashMap::new();
+    for task in tasks {
+        let (record, is_new) = task.await.unwrap().unwrap();
+        created += usize::from(is_new);
+        if let Some(key) = record.idempotency_key.clone() {
+            assert_eq!(*by_key.entry(key).or_insert(record.id), record.id);
+        }
+    }
+    // 150 without a key, and one per distinct key (i % 10 over multiples of 4: 0, 2, 4, 6, 8).
+    assert_eq!((created, by_key.len()), (155, 5));
+    let stats = writer.create_stats();
+    assert_eq!((stats.requests, stats.failed), (200, 0));
+    assert!(stats.batches < 200 / 4, "creations were grouped: {stats:?}");
+    assert_eq!(writer.stats().requests, 0, "no appends");
+    let counts = db.store.count_executions(Some(workflow)).await.unwrap();
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 155);
 }
 
 // ---- small conveniences for building records ------------------------------------------

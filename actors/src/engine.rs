@@ -216,18 +216,9 @@ impl Engine {
         // A message can race with the actor passivating and be dropped with it; the reply
         // port tells us, and we try again (the manager then rehydrates the execution).
         for _ in 0..5 {
-            let rec = self
-                .shared
-                .store
-                .get_execution(id)
-                .await
-                .map_err(EngineError::from_store)?;
+            let rec = self.record(id).await?;
             if rec.status.is_terminal() {
-                return Err(EngineError::NotActive {
-                    id: id.to_string(),
-                    status: rec.status.to_string(),
-                    message: "it no longer accepts signals or cancellation".into(),
-                });
+                return Err(EngineError::not_active(id, rec.status));
             }
             let (tx, rx) = tokio::sync::oneshot::channel();
             let port = ractor::RpcReplyPort::from(tx);
@@ -248,16 +239,19 @@ impl Engine {
         ))
     }
 
+    async fn record(&self, id: ExecutionId) -> Result<ExecutionRecord, EngineError> {
+        self.shared
+            .store
+            .get_execution(id)
+            .await
+            .map_err(EngineError::from_store)
+    }
+
     /// Waits until the execution is finished and returns its record.
     pub async fn wait_finished(&self, id: ExecutionId) -> Result<ExecutionRecord, EngineError> {
         let mut rx = self.shared.bus.subscribe();
         loop {
-            let rec = self
-                .shared
-                .store
-                .get_execution(id)
-                .await
-                .map_err(EngineError::from_store)?;
+            let rec = self.record(id).await?;
             if rec.status.is_terminal() {
                 return Ok(rec);
             }

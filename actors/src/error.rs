@@ -27,6 +27,15 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// The execution has finished (`status`) and takes no more signals or cancellation.
+    pub(crate) fn not_active(id: impl ToString, status: impl ToString) -> Self {
+        EngineError::NotActive {
+            id: id.to_string(),
+            status: status.to_string(),
+            message: "it no longer accepts signals or cancellation".into(),
+        }
+    }
+
     pub(crate) fn from_store(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { what, id } => EngineError::NotFound { what, id },

@@ -307,19 +307,14 @@ impl Actor for ExecutionActor {
 }
 
 fn reply_inactive(msg: ExecutionMsg, id: ExecutionId, status: &str) {
-    let err = || EngineError::NotActive {
-        id: id.to_string(),
-        status: status.to_string(),
-        message: "it no longer accepts signals or cancellation".into(),
-    };
     match msg {
         ExecutionMsg::Signal { reply, .. } => {
-            let _ = reply.send(Err(err()));
+            let _ = reply.send(Err(EngineError::not_active(id, status)));
         }
         ExecutionMsg::Cancel {
             reply: Some(reply), ..
         } => {
-            let _ = reply.send(Err(err()));
+            let _ = reply.send(Err(EngineError::not_active(id, status)));
         }
         _ => {}
     }

@@ -191,10 +191,9 @@ impl Definition {
                 let r = serde_path_to_error::deserialize(&mut de).map_err(|e| {
                     let pointer = pointer_of(e.path());
                     let inner = e.into_inner();
-                    Problem::new(pointer, clean_serde_message(&inner.to_string()))
+                    Problem::new(pointer, inner.to_string())
                 })?;
-                de.end()
-                    .map_err(|e| Problem::new("", clean_serde_message(&e.to_string())))?;
+                de.end().map_err(|e| Problem::new("", e.to_string()))?;
                 r
             }
             Format::Yaml => {
@@ -202,7 +201,7 @@ impl Definition {
                 serde_path_to_error::deserialize(de).map_err(|e| {
                     let pointer = pointer_of(e.path());
                     let inner = e.into_inner();
-                    Problem::new(pointer, clean_serde_message(&inner.to_string()))
+                    Problem::new(pointer, inner.to_string())
                 })?
             }
         };
@@ -214,7 +213,7 @@ impl Definition {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let pointer = pointer_of(e.path());
             let inner = e.into_inner();
-            Problem::new(pointer, clean_serde_message(&inner.to_string()))
+            Problem::new(pointer, inner.to_string())
         })
     }
 
@@ -243,7 +242,7 @@ impl Definition {
 }
 
 /// Turns serde_path_to_error's `nodes[1].type` into the JSON pointer `/nodes/1/type`.
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut p = String::new();
     for seg in path.iter() {
@@ -265,12 +264,6 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 /// Escapes one JSON pointer reference token (RFC 6901).
 pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
-}
-
-/// serde messages end with " at line 3 column 5", which is useful for syntax errors and
-/// noise once we have a pointer; keep them only for syntax errors (no pointer yet).
-fn clean_serde_message(msg: &str) -> String {
-    msg.to_string()
 }
 
 #[cfg(test)]

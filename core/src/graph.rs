@@ -7,7 +7,7 @@
 use crate::catalog::{NodeCatalog, NodeSpec};
 use crate::definition::{
     Body, Definition, ERROR_PORT, EdgeDef, Format, MAX_NODES, NodeDef, OnError, Settings,
-    escape_pointer,
+    escape_pointer, pointer_of,
 };
 use crate::expr::{ConfigTemplate, Filter, Template, compile_filter_field};
 use crate::retry::RetryPolicy;
@@ -650,21 +650,7 @@ fn compile_body(
     let body: Body = match serde_path_to_error::deserialize(raw) {
         Ok(b) => b,
         Err(e) => {
-            let inner_ptr = e.path().to_string();
-            let pointer = if inner_ptr == "." {
-                body_ptr
-            } else {
-                format!(
-                    "{body_ptr}/{}",
-                    inner_ptr
-                        .replace('[', ".")
-                        .replace(']', "")
-                        .split('.')
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                        .join("/")
-                )
-            };
+            let pointer = format!("{body_ptr}{}", pointer_of(e.path()));
             problems.push(Problem::new(pointer, e.into_inner().to_string()));
             return None;
         }

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use weft_core::NodeError;
-use weft_core::definition::escape_pointer;
+use weft_core::definition::pointer_of;
 
 /// The JSON Schema dialect every config schema declares.
 pub const SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -43,29 +43,7 @@ pub fn parse_config<T: DeserializeOwned>(type_name: &str, config: &Value) -> Res
     })
 }
 
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut p = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => {
-                p.push('/');
-                p.push_str(&index.to_string());
-            }
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                p.push('/');
-                p.push_str(&escape_pointer(key));
-            }
-            Segment::Unknown => {}
-        }
-    }
-    p
-}
-
-/// jq truthiness: `false` and `null` are false, every other value is true.
-pub fn truthy(v: &Value) -> bool {
-    !matches!(v, Value::Null | Value::Bool(false))
-}
+pub use weft_core::machine::truthy;
 
 #[cfg(test)]
 mod tests {

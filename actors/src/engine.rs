@@ -19,7 +19,7 @@ use weft_core::event::ParentLink;
 use weft_core::{Event, ExecutionId, ExecutionStatus, WorkflowId};
 use weft_nodes::Registry;
 use weft_persistence::{
-    EventWriter, ExecutionRecord, NewExecution, Store, StoreError, WriterOptions,
+    EventWriter, ExecutionFilter, ExecutionRecord, NewExecution, Store, StoreError, WriterOptions,
 };
 
 /// Live actor counts, for tests and metrics.
@@ -115,46 +115,69 @@ impl Engine {
     /// rehydrated (their in-flight nodes dispatched again with the same idempotency key).
     /// Waiting ones come back through the timer service, a signal or a child.
     async fn recover(&self) -> Result<(), EngineError> {
-        let store = &self.shared.store;
-        let (mut queued, mut running) = (0usize, 0usize);
-        let mut after = None;
-        loop {
-            let page = store.unfinished_executions(after, 1_000).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            let mut wake = Vec::new();
-            for e in &page {
-                match e.status {
-                    ExecutionStatus::Queued => {
-                        queued += 1;
-                        self.manager.cast(ManagerMsg::Admit {
-                            id: e.id,
-                            workflow_id: e.workflow_id,
-                            priority: e.priority,
-                            max_concurrency: None,
-                            record: None,
-                        })?;
-                    }
-                    ExecutionStatus::Running => {
-                        running += 1;
-                        wake.push(e.id);
-                    }
-                    _ => {}
-                }
-            }
-            if !wake.is_empty() {
-                self.manager.cast(ManagerMsg::Wake { ids: wake })?;
-            }
+        // Only queued and running executions need anything now; waiting ones (possibly
+        // millions) are not read at all: their wake_at, a signal or a child brings them back.
+        // Running ones first, so they count toward their workflows' max_concurrency before
+        // queued ones are admitted.
+        let running: Vec<(ExecutionId, WorkflowId)> = self
+            .executions_with(ExecutionStatus::Running)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.workflow_id))
+            .collect();
+        let resumed = running.len();
+        if !running.is_empty() {
+            self.manager.cast(ManagerMsg::Resume { ids: running })?;
         }
-        if queued + running > 0 {
+        let mut queued = 0usize;
+        for rec in self.executions_with(ExecutionStatus::Queued).await? {
+            queued += 1;
+            let max_concurrency = match self
+                .shared
+                .workflows
+                .get(rec.workflow_id, rec.workflow_version)
+                .await
+            {
+                Ok(wf) => wf.settings.max_concurrency,
+                Err(_) => None,
+            };
+            self.manager.cast(ManagerMsg::Admit {
+                id: rec.id,
+                workflow_id: rec.workflow_id,
+                priority: rec.priority,
+                max_concurrency,
+                record: Some(Box::new(rec)),
+            })?;
+        }
+        if queued + resumed > 0 {
             info!(
                 queued,
-                running,
+                running = resumed,
                 epoch = self.shared.epoch,
                 "recovering unfinished executions"
             );
         }
         Ok(())
+    }
+
+    /// Every execution in `status`, read page by page.
+    async fn executions_with(
+        &self,
+        status: ExecutionStatus,
+    ) -> Result<Vec<ExecutionRecord>, EngineError> {
+        let mut all = Vec::new();
+        let mut filter = ExecutionFilter {
+            status: Some(status),
+            limit: 1_000,
+            ..Default::default()
+        };
+        loop {
+            let page = self.shared.store.list_executions(&filter).await?;
+            let Some(last) = page.last() else { break };
+            filter.before = Some(last.id);
+            all.extend(page);
+        }
+        Ok(all)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

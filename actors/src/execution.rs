@@ -133,6 +133,10 @@ impl Actor for ExecutionActor {
     ) -> Result<(), ActorProcessingErr> {
         match Box::pin(st.load()).await {
             Ok(Loaded::Run(exec, first)) => {
+                let _ = st.manager.cast(ManagerMsg::Loaded {
+                    id: st.id,
+                    workflow_id: exec.data().workflow_id,
+                });
                 st.exec = Some(*exec);
                 let redo = st.exec.as_ref().map(|e| e.redispatch()).unwrap_or_default();
                 if !redo.is_empty() {

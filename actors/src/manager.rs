@@ -30,6 +30,15 @@ pub(crate) enum ManagerMsg {
         max_concurrency: Option<u32>,
         record: Option<Box<ExecutionRecord>>,
     },
+    /// Running executions of a previous owner: bring them back ahead of new work. They count
+    /// toward their workflow's max_concurrency but are not held back by it.
+    Resume { ids: Vec<(ExecutionId, WorkflowId)> },
+    /// An execution actor loaded its execution (tells the manager its workflow when the
+    /// manager did not know it: rehydrated by id).
+    Loaded {
+        id: ExecutionId,
+        workflow_id: WorkflowId,
+    },
     /// These executions have something due: bring them back if they have no actor.
     Wake { ids: Vec<ExecutionId> },
     /// Route a message to an execution, rehydrating it if needed.
@@ -130,6 +139,19 @@ impl Actor for ExecutionManager {
                     Some((workflow_id, max_concurrency)),
                     record,
                 );
+            }
+            ManagerMsg::Resume { ids } => {
+                for (id, wf) in ids {
+                    st.enqueue(id, REHYDRATE_PRIORITY, Some((wf, None)), None);
+                }
+            }
+            ManagerMsg::Loaded { id, workflow_id } => {
+                if let Some(entry) = st.alive.get_mut(&id)
+                    && entry.1.is_none()
+                {
+                    entry.1 = Some(workflow_id);
+                    *st.per_workflow.entry(workflow_id).or_default() += 1;
+                }
             }
             ManagerMsg::Wake { ids } => {
                 for id in ids {

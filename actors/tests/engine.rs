@@ -19,6 +19,7 @@ on_both_backends!(
     flow_call_runs_a_child_execution_and_waits_for_it,
     admission_honours_max_concurrency_and_priority,
     a_stale_owner_is_fenced_off,
+    a_new_instance_resumes_queued_and_running_executions,
 );
 
 async fn a_panicking_node_is_retried_then_its_on_error_applies(backend: Backend) {
@@ -392,4 +393,60 @@ async fn a_stale_owner_is_fenced_off(backend: Backend) {
             .enumerate()
             .all(|(i, e)| e.seq == i as u64 + 1)
     );
+}
+
+async fn a_new_instance_resumes_queued_and_running_executions(backend: Backend) {
+    // Instance A has one slot: one execution runs (blocked in its node), three are queued.
+    let a = Harness::new(
+        backend,
+        EngineConfig {
+            max_in_flight: 1,
+            ..fast_config()
+        },
+    )
+    .await;
+    let wf = a
+        .workflow(json!({"name": "resume", "settings": {"max_concurrency": 2},
+            "nodes": [{"id": "start", "type": "trigger.manual"}, {"id": "gate", "type": "test.gate"},
+                      {"id": "out", "type": "data.transform", "config": {"filter": "{done: .input.i}"}}],
+            "edges": [{"from": "start", "to": "gate"}, {"from": "gate", "to": "out"}]}))
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(a.start(wf, json!({"i": i})).await);
+    }
+    eventually(
+        Duration::from_secs(10),
+        "one running, three queued",
+        || async {
+            (a.probes.gate_running.load(Ordering::SeqCst) == 1
+                && a.engine.admission_stats().await.ok()? == (1, 3))
+                .then_some(())
+        },
+    )
+    .await;
+    a.engine.shutdown().await;
+
+    // Instance B takes over: the running one's node is dispatched again, the queued ones are
+    // admitted (at most two at once: the workflow's max_concurrency).
+    let b_store = a.backend.reconnect().await;
+    let probes = std::sync::Arc::new(support::Probes::default());
+    let b = weft_actors::Engine::start(fast_config(), b_store.clone(), support::registry(&probes))
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(10), "two gates to run on B", || async {
+        (probes.gate_running.load(Ordering::SeqCst) == 2).then_some(())
+    })
+    .await;
+    probes.gate.add_permits(4);
+    for (i, id) in ids.iter().enumerate() {
+        let rec = tokio::time::timeout(Duration::from_secs(30), b.wait_finished(*id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rec.status, ExecutionStatus::Succeeded);
+        assert_eq!(rec.output, Some(json!({"done": i})));
+        assert_eq!(rec.owner_epoch, b.epoch());
+    }
+    assert_eq!(probes.gate_max.load(Ordering::SeqCst), 2);
 }

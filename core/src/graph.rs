@@ -733,6 +733,15 @@ mod tests {
     use super::test_catalog::TestCatalog;
     use super::*;
 
+    /// One line per problem, as `weft validate` prints them (without the file name).
+    fn report(problems: &[Problem]) -> String {
+        problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     fn problems(json: &str) -> Vec<Problem> {
         compile_text(json, Format::Json, &TestCatalog::new())
             .err()
@@ -747,8 +756,7 @@ mod tests {
               {"id": "b", "type": "data.set"}, {"id": "c", "type": "data.set"}],
              "edges": [{"from": "start", "to": "ghost"}, {"from": "b", "to": "c"}, {"from": "c", "to": "b"}]}"#,
         );
-        let text: Vec<String> = p.iter().map(|p| p.to_string()).collect();
-        let all = text.join("\n");
+        let all = report(&p);
         assert!(
             all.contains(
                 "/nodes/1/type: unknown node type `htp.request` (did you mean http.request?)"
@@ -771,11 +779,7 @@ mod tests {
               {"id": "s", "type": "data.set", "config": {"fields": {"ok": "{{ .a # a comment }}", "x": "n = {{ nope }}"}}}],
              "edges": [{"from": "start", "to": "t"}, {"from": "t", "to": "s"}]}"#,
         );
-        let all = p
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let all = report(&p);
         assert!(
             all.contains("/nodes/1/config/filter: undefined filter(1) `nosuchfn`"),
             "{all}"
@@ -834,11 +838,7 @@ mod tests {
               {"id": "l", "type": "flow.for_each", "config": {"items": [], "body": {"nodes": [{"id": "t", "type": "trigger.manual"}], "edgez": []}}}],
              "edges": [{"from": "start", "to": "i"}, {"from": "i", "port": "maybe", "to": "l"}]}"#,
         );
-        let all = p
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let all = report(&p);
         assert!(
             all.contains("/nodes/1/config/condition: invalid jq"),
             "{all}"

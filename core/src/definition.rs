@@ -220,25 +220,6 @@ impl Definition {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a definition always serializes")
     }
-
-    /// Nodes in this definition, loop bodies included.
-    pub fn node_count(&self) -> usize {
-        fn count(nodes: &[NodeDef]) -> usize {
-            nodes
-                .iter()
-                .map(|n| {
-                    1 + n
-                        .config
-                        .get("body")
-                        .and_then(|b| b.get("nodes"))
-                        .and_then(|ns| serde_json::from_value::<Vec<NodeDef>>(ns.clone()).ok())
-                        .map(|ns| count(&ns))
-                        .unwrap_or(0)
-                })
-                .sum()
-        }
-        count(&self.nodes)
-    }
 }
 
 /// Turns serde_path_to_error's `nodes[1].type` into the JSON pointer `/nodes/1/type`.

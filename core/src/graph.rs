@@ -282,7 +282,7 @@ fn compile_graph(
         } else {
             graph.index.insert(n.id.clone(), graph.nodes.len());
         }
-        let compiled = compile_node(n, &ptr, top_level, catalog, problems, counter);
+        let compiled = compile_node(n, &ptr, catalog, problems, counter);
         graph.nodes.push(compiled);
     }
     // Keep the index pointing at the first node with a duplicated id: indices equal positions.
@@ -467,7 +467,6 @@ fn compile_graph(
 fn compile_node(
     n: &NodeDef,
     ptr: &str,
-    top_level: bool,
     catalog: &dyn NodeCatalog,
     problems: &mut Vec<Problem>,
     counter: &mut usize,
@@ -586,7 +585,6 @@ fn compile_node(
     if matches!(node.kind, NodeKind::ForEach { .. } | NodeKind::While { .. }) {
         node.body = compile_body(n, ptr, catalog, problems, counter).map(Arc::new);
     }
-    let _ = top_level;
     node
 }
 

@@ -569,6 +569,12 @@ mod tests {
         addr
     }
 
+    /// Runs `node` with a GET of `url`.
+    async fn fetch(node: &HttpRequest, url: &str) -> Result<NodeOutput, NodeError> {
+        node.run(TestInput::new(json!({"url": url})).build_for(node).unwrap())
+            .await
+    }
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
@@ -620,13 +626,7 @@ mod tests {
         let url = format!("http://internal.test:{}/", addr.port());
 
         let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
-        let e = node
-            .run(
-                TestInput::new(json!({"url": url}))
-                    .build_for(&node)
-                    .unwrap(),
-            )
-            .await;
+        let e = fetch(&node, &url).await;
         let e = e.unwrap_err();
         assert_eq!(e.kind, weft_core::ErrorKind::Permanent, "{e}");
         assert!(
@@ -639,25 +639,13 @@ mod tests {
             ..HttpOptions::default()
         };
         let node = HttpRequest::with_dns_table(&options, &table).unwrap();
-        let out = node
-            .run(
-                TestInput::new(json!({"url": url}))
-                    .build_for(&node)
-                    .unwrap(),
-            )
-            .await;
+        let out = fetch(&node, &url).await;
         assert_eq!(out.unwrap().output["body"], json!("ok"));
 
         // An unknown name is a lookup failure, which may heal: transient.
         let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
         let url = format!("http://missing.test:{}/", addr.port());
-        let e = node
-            .run(
-                TestInput::new(json!({"url": url}))
-                    .build_for(&node)
-                    .unwrap(),
-            )
-            .await;
+        let e = fetch(&node, &url).await;
         assert_eq!(e.unwrap_err().kind, weft_core::ErrorKind::Transient);
     }
 }

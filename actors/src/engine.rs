@@ -1,10 +1,10 @@
 //! The `Engine` handle: how the CLI and the gateway use the engine. Everything is addressed
 //! by execution id; callers never hold actor references.
 
-use crate::bus::{BusEvent, EventBus};
+use crate::bus::{BusEvent, EventBus, ExecutionWatch};
 use crate::config::EngineConfig;
 use crate::error::EngineError;
-use crate::execution::ExecutionMsg;
+use crate::execution::{ExecutionMsg, StartExtras};
 use crate::manager::{ExecutionManager, ManagerMsg};
 use crate::now_ms;
 use crate::workflows::WorkflowCache;
@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tracing::info;
 use weft_core::event::ParentLink;
-use weft_core::{Event, ExecutionId, ExecutionStatus, WorkflowId};
+use weft_core::{CompiledWorkflow, Event, ExecutionId, ExecutionStatus, WorkflowId};
 use weft_nodes::Registry;
 use weft_persistence::{
     EventWriter, ExecutionFilter, ExecutionRecord, NewExecution, Store, StoreError, WriterOptions,
@@ -46,6 +46,7 @@ pub(crate) struct Shared {
     /// This instance's owner epoch: every write carries it.
     pub epoch: u64,
     pub counts: Counts,
+    pub metrics: Arc<crate::metrics::EngineMetrics>,
 }
 
 /// A request to start an execution.
@@ -61,6 +62,18 @@ pub struct StartRequest {
     /// `None`: a new id.
     pub id: Option<ExecutionId>,
     pub parent: Option<ParentLink>,
+    /// The trigger node that starts it (e.g. the `trigger.webhook` a request arrived at):
+    /// only that trigger runs, the others are skipped. `None`: every trigger starts. Must
+    /// name a trigger node of the workflow version, or the start is refused.
+    ///
+    /// Recorded in `ExecutionStarted` when the execution is admitted. Like
+    /// `correlation_id`, it is kept in memory until then, not in the execution's row: an
+    /// execution still queued when its instance stops starts every trigger when resumed.
+    pub trigger: Option<String>,
+    /// The caller's id for the request (at most 255 printable characters): recorded in
+    /// `ExecutionStarted`, inherited by child executions, and a field of the execution's
+    /// tracing span, so every log line of its nodes carries it.
+    pub correlation_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -94,6 +107,7 @@ impl Engine {
             config,
             epoch,
             counts: Counts::default(),
+            metrics: Arc::new(crate::metrics::EngineMetrics::new()),
         });
         let (manager, _) = Actor::spawn(None, ExecutionManager, shared.clone())
             .await
@@ -147,6 +161,8 @@ impl Engine {
                 priority: rec.priority,
                 max_concurrency,
                 record: Some(Box::new(rec)),
+                // Not stored with the row: see `StartRequest::trigger`.
+                extras: None,
             })?;
         }
         if queued + resumed > 0 {
@@ -192,6 +208,10 @@ impl Engine {
         self.shared.epoch
     }
 
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// Stores a queued execution and hands it to admission. Idempotent with
     /// `idempotency_key` (or an explicit id): the existing execution is returned with
     /// `false`.
@@ -222,6 +242,34 @@ impl Engine {
         .await
     }
 
+    /// Runs a failed or timed-out execution again: its failed nodes (and those cut off when
+    /// it ended) start over from attempt 1, every completed node keeps its output, and it is
+    /// `running` again (no `finished_at`, no `error`) with a fresh time limit. Returns the
+    /// execution's row once the retry is durable. Any other status is refused with
+    /// `NotActive`.
+    pub async fn retry(&self, id: ExecutionId) -> Result<ExecutionRecord, EngineError> {
+        let rec = self.record(id).await?;
+        ensure_retryable(&rec)?;
+        // A version that no longer loads (a node type gone) would fail again at once.
+        self.shared
+            .workflows
+            .get(rec.workflow_id, rec.workflow_version)
+            .await?;
+        self.send(id, ensure_retryable, |reply| ExecutionMsg::Retry { reply })
+            .await?;
+        info!(execution_id = %id, "execution retried");
+        self.record(id).await
+    }
+
+    /// The events of execution `id` from now on, in order, as they become durable; at most
+    /// `capacity` wait unread before the watch is dropped (then `recv` says
+    /// `WatchError::Lagged` after the buffered ones: read the rest from the store). Cheap:
+    /// a webhook can watch every execution it starts. To miss nothing, watch before
+    /// starting: pick the id with `StartRequest::id`.
+    pub fn watch(&self, id: ExecutionId, capacity: usize) -> ExecutionWatch {
+        self.shared.bus.watch(id, capacity)
+    }
+
     /// Asks an execution to stop; running nodes are killed and it ends `cancelled`.
     pub async fn cancel(&self, id: ExecutionId, reason: &str) -> Result<(), EngineError> {
         self.deliver(id, |reply| ExecutionMsg::Cancel {
@@ -236,13 +284,32 @@ impl Engine {
         id: ExecutionId,
         msg: impl Fn(ractor::RpcReplyPort<Result<(), EngineError>>) -> ExecutionMsg,
     ) -> Result<(), EngineError> {
-        // A message can race with the actor passivating and be dropped with it; the reply
-        // port tells us, and we try again (the manager then rehydrates the execution).
-        for _ in 0..5 {
-            let rec = self.record(id).await?;
+        let active = |rec: &ExecutionRecord| {
             if rec.status.is_terminal() {
-                return Err(EngineError::not_active(id, rec.status));
+                return Err(EngineError::not_active(rec.id, rec.status));
             }
+            Ok(())
+        };
+        self.send(id, active, msg).await
+    }
+
+    /// Sends a request to an execution while its row passes `check`, and waits for the
+    /// answer.
+    async fn send(
+        &self,
+        id: ExecutionId,
+        check: impl Fn(&ExecutionRecord) -> Result<(), EngineError>,
+        msg: impl Fn(ractor::RpcReplyPort<Result<(), EngineError>>) -> ExecutionMsg,
+    ) -> Result<(), EngineError> {
+        // A message can race with the actor passivating (or stopping as its execution ends)
+        // and be dropped with it; the reply port tells us, and we try again a moment later
+        // (the manager then brings the execution back).
+        for attempt in 0..8u64 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+            }
+            let rec = self.record(id).await?;
+            check(&rec)?;
             let (tx, rx) = tokio::sync::oneshot::channel();
             let port = ractor::RpcReplyPort::from(tx);
             self.manager
@@ -352,6 +419,16 @@ pub(crate) async fn create_execution(
         }
     };
     let wf = shared.workflows.get(req.workflow_id, version).await?;
+    if let Some(trigger) = &req.trigger {
+        check_trigger(&wf, trigger)?;
+    }
+    if let Some(c) = &req.correlation_id
+        && (c.is_empty() || c.len() > 255 || c.chars().any(char::is_control))
+    {
+        return Err(EngineError::BadRequest(
+            "a correlation id must have 1 to 255 printable characters".into(),
+        ));
+    }
     let priority = req.priority.unwrap_or(wf.settings.priority).min(9);
     let new = NewExecution {
         id: req.id.unwrap_or_default(),
@@ -365,6 +442,12 @@ pub(crate) async fn create_execution(
         created_at: now_ms(),
     };
     let id = new.id;
+    let extras = (req.trigger.is_some() || req.correlation_id.is_some()).then(|| {
+        Box::new(StartExtras {
+            trigger: req.trigger,
+            correlation_id: req.correlation_id,
+        })
+    });
     // Through the group-commit writer: a burst of starts shares a few transactions instead of
     // queueing for one commit each.
     let (rec, created) = match shared.writer.create(new).await {
@@ -387,7 +470,34 @@ pub(crate) async fn create_execution(
             priority,
             max_concurrency: wf.settings.max_concurrency,
             record: Some(Box::new(rec.clone())),
+            extras,
         })?;
     }
     Ok((rec, created))
+}
+
+/// Refuses a `StartRequest::trigger` that is not a trigger node of the workflow.
+fn check_trigger(wf: &CompiledWorkflow, trigger: &str) -> Result<(), EngineError> {
+    match wf.root.node(trigger) {
+        Some(node) if node.trigger => Ok(()),
+        Some(node) => Err(EngineError::BadRequest(format!(
+            "node `{trigger}` is a {} node, not a trigger",
+            node.type_name
+        ))),
+        None => {
+            let triggers: Vec<&str> = wf.triggers().map(|n| n.id.as_str()).collect();
+            Err(EngineError::BadRequest(format!(
+                "the workflow has no trigger `{trigger}` (its triggers: {})",
+                triggers.join(", ")
+            )))
+        }
+    }
+}
+
+/// Only a failed or timed-out execution can be retried.
+fn ensure_retryable(rec: &ExecutionRecord) -> Result<(), EngineError> {
+    match rec.status {
+        ExecutionStatus::Failed | ExecutionStatus::TimedOut => Ok(()),
+        status => Err(EngineError::not_retryable(rec.id, status)),
+    }
 }

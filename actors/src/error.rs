@@ -36,6 +36,15 @@ impl EngineError {
         }
     }
 
+    /// Only a failed or timed-out execution can be retried; this one is `status`.
+    pub(crate) fn not_retryable(id: impl ToString, status: impl ToString) -> Self {
+        EngineError::NotActive {
+            id: id.to_string(),
+            status: status.to_string(),
+            message: "only a failed or timed-out execution can be retried".into(),
+        }
+    }
+
     pub(crate) fn from_store(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { what, id } => EngineError::NotFound { what, id },

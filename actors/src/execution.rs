@@ -6,6 +6,13 @@
 //! executions, publish to the bus. Write-ahead by construction: no effect happens for an event
 //! that is not durable. If the append fails the actor stops without effects, and the manager
 //! brings the execution back from the store, where the last durable state is.
+//!
+//! A failed or timed-out execution comes back for a retry: the manager starts an actor for it
+//! with the `Retry` message pending, which loads the finished state (claiming it back with
+//! `reopen_execution` if another epoch owns it), records `ExecutionRetried` and runs on.
+//!
+//! Everything the actor and its node actors log happens inside an `execution` span carrying
+//! the execution id and the caller's correlation id, so node logs carry both.
 
 use crate::bus::BusEvent;
 use crate::engine::{Shared, create_execution};
@@ -21,13 +28,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tracing::{debug, info, warn};
+use tracing::{Instrument, Span, debug, info, info_span, warn};
 use weft_core::event::ParentLink;
 use weft_core::machine::{NodeStatus, SNAPSHOT_FORMAT, WaitFor};
 use weft_core::{
     Command, ErrorKind, Event, EventEnvelope, ExecutionId, ExecutionState, ExecutionStatus, Millis,
     NodeError, WorkflowId,
 };
+use weft_nodes::NodeLog;
 use weft_nodes::NodeOutput;
 use weft_persistence::{Append, ExecutionRecord, Snapshot, StoreError};
 
@@ -37,6 +45,19 @@ type WakeTimer = ractor::concurrency::JoinHandle<Result<(), ractor::MessagingErr
 /// How often a passivated parent re-checks a child it waits for, in case the child's
 /// completion notice was lost in a crash.
 const CHILD_RECHECK_MS: i64 = 30_000;
+
+/// Most log lines one node activation writes; more are summed up in one line.
+const MAX_NODE_LOGS: usize = 100;
+/// Longest log message kept, in bytes; longer ones are cut.
+const MAX_LOG_MESSAGE: usize = 8 * 1024;
+
+/// What a new execution's `ExecutionStarted` records beside its stored row. It travels with
+/// the admission (see the note on `StartRequest::trigger`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct StartExtras {
+    pub trigger: Option<String>,
+    pub correlation_id: Option<String>,
+}
 
 pub(crate) enum ExecutionMsg {
     /// A node actor finished an attempt.
@@ -64,6 +85,10 @@ pub(crate) enum ExecutionMsg {
     Wake,
     /// Passivate if still idle since `generation`.
     Idle { generation: u64 },
+    /// Run a failed or timed-out execution again from its failed nodes.
+    Retry {
+        reply: RpcReplyPort<Result<(), EngineError>>,
+    },
 }
 
 pub(crate) struct ExecutionActor;
@@ -76,6 +101,8 @@ pub(crate) struct ExecArgs {
     pub pending: Vec<ExecutionMsg>,
     /// The execution's row when the caller just wrote it (a new execution).
     pub record: Option<Box<ExecutionRecord>>,
+    /// What a new execution's `ExecutionStarted` records beside its row.
+    pub extras: Option<Box<StartExtras>>,
 }
 
 pub(crate) struct ExecActorState {
@@ -91,6 +118,13 @@ pub(crate) struct ExecActorState {
     stored_wake_at: Option<Millis>,
     wake: Option<(Millis, WakeTimer)>,
     idle_generation: u64,
+    extras: Option<Box<StartExtras>>,
+    /// A `Retry` is pending: load the execution even though it has finished.
+    reopen: bool,
+    /// The actor has asked itself to stop (its execution finished).
+    stopping: bool,
+    /// `execution{execution_id, correlation_id}`: every log of the actor and its nodes.
+    span: Span,
 }
 
 // The step, load and perform futures are boxed where they are awaited: inlined, they would
@@ -109,8 +143,20 @@ impl Actor for ExecutionActor {
             .counts
             .executions
             .fetch_add(1, Ordering::Relaxed);
+        let reopen = args
+            .pending
+            .iter()
+            .any(|m| matches!(m, ExecutionMsg::Retry { .. }));
         for m in args.pending {
             myself.cast(m)?;
+        }
+        let span = info_span!(
+            "execution",
+            execution_id = %args.id,
+            correlation_id = tracing::field::Empty
+        );
+        if let Some(c) = args.extras.as_ref().and_then(|e| e.correlation_id.as_ref()) {
+            span.record("correlation_id", tracing::field::display(c));
         }
         Ok(ExecActorState {
             id: args.id,
@@ -123,6 +169,10 @@ impl Actor for ExecutionActor {
             stored_wake_at: None,
             wake: None,
             idle_generation: 0,
+            extras: args.extras,
+            reopen,
+            stopping: false,
+            span,
         })
     }
 
@@ -131,32 +181,8 @@ impl Actor for ExecutionActor {
         myself: ActorRef<ExecutionMsg>,
         st: &mut ExecActorState,
     ) -> Result<(), ActorProcessingErr> {
-        match Box::pin(st.load()).await {
-            Ok(Loaded::Run(exec, first)) => {
-                let _ = st.manager.cast(ManagerMsg::Loaded {
-                    id: st.id,
-                    workflow_id: exec.data().workflow_id,
-                });
-                st.exec = Some(*exec);
-                let redo = st.exec.as_ref().map(|e| e.redispatch()).unwrap_or_default();
-                if !redo.is_empty() {
-                    info!(execution_id = %st.id, effects = redo.len(), "resuming in-flight work");
-                }
-                Box::pin(st.perform(&myself, redo)).await;
-                Box::pin(st.step(&myself, first))
-                    .await
-                    .or_else(StepError::into_actor_result)
-            }
-            Ok(Loaded::Finished) => {
-                myself.stop(Some("finished".into()));
-                Ok(())
-            }
-            Err(LoadError::Lost) => {
-                myself.stop(Some("owned by a newer epoch".into()));
-                Ok(())
-            }
-            Err(LoadError::Other(e)) => Err(e.into()),
-        }
+        let span = st.span.clone();
+        Box::pin(start(myself, st)).instrument(span).await
     }
 
     async fn post_stop(
@@ -181,103 +207,8 @@ impl Actor for ExecutionActor {
         msg: ExecutionMsg,
         st: &mut ExecActorState,
     ) -> Result<(), ActorProcessingErr> {
-        let Some(exec) = st.exec.as_ref() else {
-            reply_inactive(msg, st.id, "not loaded");
-            return Ok(());
-        };
-        if exec.is_terminal() {
-            let status = exec.status();
-            reply_inactive(msg, st.id, status.as_str());
-            return Ok(());
-        }
-        let r = match msg {
-            ExecutionMsg::NodeDone {
-                path,
-                attempt,
-                result,
-            } => {
-                if !exec.accepts_result(&path, attempt) {
-                    debug!(execution_id = %st.id, node = %path, attempt, "dropping a stale node result");
-                    return Ok(());
-                }
-                let event = match result {
-                    Ok(out) => Event::NodeCompleted {
-                        node: path,
-                        output: out.output,
-                        ports: out.ports,
-                    },
-                    Err(error) => {
-                        debug!(execution_id = %st.id, node = %path, attempt, kind = %error.kind, "node attempt failed");
-                        Event::NodeAttemptFailed {
-                            node: path,
-                            attempt,
-                            error,
-                            seed: rand::random(),
-                        }
-                    }
-                };
-                Box::pin(st.step(&myself, vec![event])).await
-            }
-            ExecutionMsg::Signal {
-                name,
-                payload,
-                reply,
-            } => {
-                let r = st
-                    .step(&myself, vec![Event::SignalReceived { name, payload }])
-                    .await;
-                let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
-                r
-            }
-            ExecutionMsg::Cancel { reason, reply } => {
-                let r = st
-                    .step(&myself, vec![Event::CancelRequested { reason }])
-                    .await;
-                if let Some(reply) = reply {
-                    let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
-                }
-                r
-            }
-            ExecutionMsg::ChildDone {
-                path,
-                child_id,
-                result,
-            } => {
-                if !exec.awaits_child(&path, child_id) {
-                    return Ok(());
-                }
-                let attempt = exec.data().nodes.get(&path).map_or(1, |r| r.attempt);
-                let event = match result {
-                    Ok(output) => Event::NodeCompleted {
-                        node: path,
-                        output,
-                        ports: vec!["main".into()],
-                    },
-                    Err(error) => Event::NodeAttemptFailed {
-                        node: path,
-                        attempt,
-                        error,
-                        seed: 0,
-                    },
-                };
-                Box::pin(st.step(&myself, vec![event])).await
-            }
-            ExecutionMsg::Wake => {
-                Box::pin(st.check_children(&myself)).await;
-                Box::pin(st.step(&myself, Vec::new())).await
-            }
-            ExecutionMsg::Idle { generation } => {
-                if generation == st.idle_generation
-                    && !exec.has_running_work()
-                    && st.nodes.is_empty()
-                {
-                    debug!(execution_id = %st.id, "passivating");
-                    myself.stop(Some("passivated".into()));
-                }
-                Ok(())
-            }
-        };
-        r.or_else(StepError::into_actor_result)
+        let span = st.span.clone();
+        Box::pin(handle(myself, msg, st)).instrument(span).await
     }
 
     async fn handle_supervisor_evt(
@@ -310,6 +241,218 @@ impl Actor for ExecutionActor {
     }
 }
 
+/// Loads the execution and carries on where it stood.
+async fn start(
+    myself: ActorRef<ExecutionMsg>,
+    st: &mut ExecActorState,
+) -> Result<(), ActorProcessingErr> {
+    match Box::pin(st.load()).await {
+        Ok(Loaded::Run(exec, first)) => {
+            let _ = st.manager.cast(ManagerMsg::Loaded {
+                id: st.id,
+                workflow_id: exec.data().workflow_id,
+            });
+            if let Some(c) = &exec.data().correlation_id {
+                st.span.record("correlation_id", tracing::field::display(c));
+            }
+            let finished = exec.is_terminal();
+            st.exec = Some(*exec);
+            if finished {
+                // Loaded for its pending retry, which comes next in the mailbox.
+                return Ok(());
+            }
+            let redo = st.exec.as_ref().map(|e| e.redispatch()).unwrap_or_default();
+            if !redo.is_empty() {
+                info!(execution_id = %st.id, effects = redo.len(), "resuming in-flight work");
+            }
+            Box::pin(st.perform(&myself, redo)).await;
+            Box::pin(st.step(&myself, first))
+                .await
+                .or_else(StepError::into_actor_result)
+        }
+        Ok(Loaded::Finished) => {
+            st.stopping = true;
+            myself.stop(Some("finished".into()));
+            Ok(())
+        }
+        Err(LoadError::Lost) => {
+            st.stopping = true;
+            myself.stop(Some("owned by a newer epoch".into()));
+            Ok(())
+        }
+        Err(LoadError::Other(e)) => Err(e.into()),
+    }
+}
+
+/// Handles one message (see the module doc for the shape of a step).
+async fn handle(
+    myself: ActorRef<ExecutionMsg>,
+    msg: ExecutionMsg,
+    st: &mut ExecActorState,
+) -> Result<(), ActorProcessingErr> {
+    if matches!(msg, ExecutionMsg::Retry { .. }) && (st.stopping || st.exec.is_none()) {
+        // This actor is on its way out (its execution ended, or was finished when it
+        // loaded); dropping the request makes the caller send it again, to an actor
+        // loaded for it.
+        return Ok(());
+    }
+    let Some(exec) = st.exec.as_ref() else {
+        reply_inactive(msg, st.id, "not loaded");
+        return Ok(());
+    };
+    if let ExecutionMsg::Retry { reply } = msg {
+        let Some(event) = exec.retry_event() else {
+            let _ = reply.send(Err(EngineError::not_retryable(st.id, exec.status())));
+            if exec.is_terminal() {
+                st.stopping = true;
+                myself.stop(Some("finished".into()));
+            }
+            return Ok(());
+        };
+        info!(execution_id = %st.id, "retrying the execution");
+        let r = Box::pin(st.step(&myself, vec![event])).await;
+        let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
+        return r.or_else(StepError::into_actor_result);
+    }
+    if exec.is_terminal() {
+        let status = exec.status();
+        reply_inactive(msg, st.id, status.as_str());
+        return Ok(());
+    }
+    let r = match msg {
+        ExecutionMsg::NodeDone {
+            path,
+            attempt,
+            result,
+        } => {
+            if !exec.accepts_result(&path, attempt) {
+                debug!(execution_id = %st.id, node = %path, attempt, "dropping a stale node result");
+                return Ok(());
+            }
+            let events = match result {
+                Ok(out) => {
+                    // The node's log lines go first, in the same durable write as its
+                    // completion.
+                    let mut events = log_events(&path, out.logs);
+                    events.push(Event::NodeCompleted {
+                        node: path,
+                        output: out.output,
+                        ports: out.ports,
+                    });
+                    events
+                }
+                Err(error) => {
+                    debug!(execution_id = %st.id, node = %path, attempt, kind = %error.kind, "node attempt failed");
+                    vec![Event::NodeAttemptFailed {
+                        node: path,
+                        attempt,
+                        error,
+                        seed: rand::random(),
+                    }]
+                }
+            };
+            Box::pin(st.step(&myself, events)).await
+        }
+        ExecutionMsg::Signal {
+            name,
+            payload,
+            reply,
+        } => {
+            let r = st
+                .step(&myself, vec![Event::SignalReceived { name, payload }])
+                .await;
+            let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
+            r
+        }
+        ExecutionMsg::Cancel { reason, reply } => {
+            let r = st
+                .step(&myself, vec![Event::CancelRequested { reason }])
+                .await;
+            if let Some(reply) = reply {
+                let _ = reply.send(r.as_ref().map(|_| ()).map_err(StepError::to_engine_error));
+            }
+            r
+        }
+        ExecutionMsg::ChildDone {
+            path,
+            child_id,
+            result,
+        } => {
+            if !exec.awaits_child(&path, child_id) {
+                return Ok(());
+            }
+            let attempt = exec.data().nodes.get(&path).map_or(1, |r| r.attempt);
+            let event = match result {
+                Ok(output) => Event::NodeCompleted {
+                    node: path,
+                    output,
+                    ports: vec!["main".into()],
+                },
+                Err(error) => Event::NodeAttemptFailed {
+                    node: path,
+                    attempt,
+                    error,
+                    seed: 0,
+                },
+            };
+            Box::pin(st.step(&myself, vec![event])).await
+        }
+        ExecutionMsg::Wake => {
+            Box::pin(st.check_children(&myself)).await;
+            Box::pin(st.step(&myself, Vec::new())).await
+        }
+        // Handled above, before the terminal check.
+        ExecutionMsg::Retry { .. } => Ok(()),
+        ExecutionMsg::Idle { generation } => {
+            if generation == st.idle_generation && !exec.has_running_work() && st.nodes.is_empty() {
+                debug!(execution_id = %st.id, "passivating");
+                myself.stop(Some("passivated".into()));
+            }
+            Ok(())
+        }
+    };
+    r.or_else(StepError::into_actor_result)
+}
+
+/// One `Log` event per node log line, bounded in number and size: a node cannot flood its
+/// execution's history.
+fn log_events(path: &str, logs: Vec<NodeLog>) -> Vec<Event> {
+    let extra = logs.len().saturating_sub(MAX_NODE_LOGS);
+    let mut events: Vec<Event> = logs
+        .into_iter()
+        .take(MAX_NODE_LOGS)
+        .map(|log| Event::Log {
+            node: Some(path.to_string()),
+            level: log.level,
+            message: truncate(log.message, MAX_LOG_MESSAGE),
+            fields: log.fields,
+        })
+        .collect();
+    if extra > 0 {
+        events.push(Event::Log {
+            node: Some(path.to_string()),
+            level: weft_core::LogLevel::Warn,
+            message: format!("{extra} more log lines of this node were dropped"),
+            fields: Value::Null,
+        });
+    }
+    events
+}
+
+/// `s` cut to at most `max` bytes at a character boundary, marked with `…` when cut.
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push('…');
+    s
+}
+
 fn reply_inactive(msg: ExecutionMsg, id: ExecutionId, status: &str) {
     match msg {
         ExecutionMsg::Signal { reply, .. } => {
@@ -319,6 +462,9 @@ fn reply_inactive(msg: ExecutionMsg, id: ExecutionId, status: &str) {
             reply: Some(reply), ..
         } => {
             let _ = reply.send(Err(EngineError::not_active(id, status)));
+        }
+        ExecutionMsg::Retry { reply } => {
+            let _ = reply.send(Err(EngineError::not_retryable(id, status)));
         }
         _ => {}
     }
@@ -383,11 +529,23 @@ impl ExecActorState {
             Some(rec) => *rec,
             None => store.get_execution(self.id).await?,
         };
-        if rec.status.is_terminal() {
+        // A finished execution is loaded only to be retried.
+        let retrying = rec.status.is_terminal();
+        if retrying
+            && !(self.reopen
+                && matches!(
+                    rec.status,
+                    ExecutionStatus::Failed | ExecutionStatus::TimedOut
+                ))
+        {
             return Ok(Loaded::Finished);
         }
         if rec.owner_epoch != shared.epoch {
-            rec = store.claim_execution(self.id, shared.epoch).await?;
+            rec = if retrying {
+                store.reopen_execution(self.id, shared.epoch).await?
+            } else {
+                store.claim_execution(self.id, shared.epoch).await?
+            };
         }
         let wf = match shared
             .workflows
@@ -395,6 +553,9 @@ impl ExecActorState {
             .await
         {
             Ok(wf) => wf,
+            // `Engine::retry` checked the version loads; it stopped doing so since. Nothing
+            // is written: the execution stays as it finished.
+            Err(e) if retrying => return Err(LoadError::Other(e)),
             Err(e) => {
                 // The pinned version cannot run here (e.g. a node type is gone): fail it
                 // durably instead of retrying forever.
@@ -438,13 +599,15 @@ impl ExecActorState {
         self.stored_wake_at = rec.wake_at;
         if rec.version == 0 {
             let exec = ExecutionState::new(wf, self.id, rec.workflow_id, rec.workflow_version);
-            let start = ExecutionState::start_event(
-                rec.input,
-                rec.parent,
-                None,
-                rec.workflow_id,
-                rec.workflow_version,
-            );
+            let extras = self.extras.take().map(|e| *e).unwrap_or_default();
+            let start = Event::ExecutionStarted {
+                workflow_id: rec.workflow_id,
+                version: rec.workflow_version,
+                input: rec.input,
+                parent: rec.parent,
+                trigger: extras.trigger,
+                correlation_id: extras.correlation_id,
+            };
             return Ok(Loaded::Run(Box::new(exec), vec![start]));
         }
         let mut exec = match store.latest_snapshot(self.id).await? {
@@ -595,6 +758,9 @@ impl ExecActorState {
     }
 
     fn publish(&self, workflow_id: WorkflowId, envs: &[EventEnvelope]) {
+        self.shared
+            .metrics
+            .events_durable(workflow_id, self.exec.as_ref(), envs);
         for env in envs {
             self.shared.bus.publish(BusEvent {
                 execution_id: self.id,
@@ -610,17 +776,21 @@ impl ExecActorState {
         };
         let workflow_id = exec.data().workflow_id;
         let priority = exec.workflow().settings.priority;
+        let correlation_id = exec.data().correlation_id.clone();
         for c in effects {
             match c {
                 Command::RunNode(task) => {
                     let path = task.path.clone();
                     let attempt = task.attempt;
+                    let span = info_span!(parent: &self.span, "node", node = %path, attempt);
                     let args = NodeArgs {
                         task,
                         execution_id: self.id,
                         workflow_id,
                         registry: self.shared.registry.clone(),
+                        metrics: self.shared.metrics.clone(),
                         reply_to: myself.clone(),
+                        span,
                     };
                     match Actor::spawn_linked(None, NodeActor, args, myself.get_cell()).await {
                         Ok((node, _)) => {
@@ -656,9 +826,11 @@ impl ExecActorState {
                         version,
                         input,
                         priority: Some(priority),
-                        idempotency_key: None,
                         id: Some(child_id),
                         parent: Some(parent),
+                        // A child's logs belong to the same request as its parent's.
+                        correlation_id: correlation_id.clone(),
+                        ..Default::default()
                     };
                     match create_execution(&self.shared, &self.manager, req).await {
                         Ok((rec, _)) if rec.status.is_terminal() => {
@@ -743,6 +915,7 @@ impl ExecActorState {
             if let Some(parent) = d.parent.clone() {
                 self.notify_parent(&parent, d.status, d.output.clone(), d.error.as_ref());
             }
+            self.stopping = true;
             myself.stop(None);
             return;
         }

@@ -1,13 +1,14 @@
 //! weft-actors: the engine that runs executions durably, as ractor actors.
 //!
 //! ```text
-//! Engine (handle: start, signal, cancel, wait, subscribe)
+//! Engine (handle: start, signal, cancel, retry, wait, subscribe, watch)
 //!  └─ ExecutionManager            admission queue, in-flight limit, rehydration, routing by id
 //!      └─ ExecutionActor  × N     one per execution with work in flight; owns ExecutionState
 //!          └─ NodeActor   × M     one per node attempt, linked: a panic is a failed attempt
 //! TimerService (task)             polls the store for due executions and wakes them
 //! EventWriter  (tasks)            group commit of every execution's events, and of new ones
-//! EventBus                        broadcast of every durable event (live stream, `weft run`)
+//! EventBus                        every durable event: broadcast (live stream, `weft run`)
+//!                                 and per-execution watches (webhook responses)
 //! ```
 //!
 //! Executions are addressed by id, never by actor reference: callers go through the
@@ -22,11 +23,12 @@ mod engine;
 mod error;
 mod execution;
 mod manager;
+mod metrics;
 mod node;
 mod timers;
 mod workflows;
 
-pub use bus::{BusEvent, EventBus};
+pub use bus::{BusEvent, EventBus, ExecutionWatch, WatchError};
 pub use config::EngineConfig;
 pub use engine::{ActorCounts, Engine, StartRequest};
 pub use error::EngineError;

@@ -6,9 +6,11 @@
 //! supervisor (cancel, timeout of the execution) drops the work at its next await.
 
 use crate::execution::ExecutionMsg;
+use crate::metrics::EngineMetrics;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 use weft_core::{ExecutionId, NodeError, NodeTask, WorkflowId};
 use weft_nodes::{NodeInput, NodeOutput, Registry};
 
@@ -19,7 +21,10 @@ pub(crate) struct NodeArgs {
     pub execution_id: ExecutionId,
     pub workflow_id: WorkflowId,
     pub registry: Arc<Registry>,
+    pub metrics: Arc<EngineMetrics>,
     pub reply_to: ActorRef<ExecutionMsg>,
+    /// `node{node, attempt}` inside the execution's span: the node's own logs carry both.
+    pub span: tracing::Span,
 }
 
 pub(crate) enum NodeMsg {
@@ -52,7 +57,9 @@ impl Actor for NodeActor {
         let path = args.task.path.clone();
         let attempt = args.task.attempt;
         // Boxed: the node future can be large, and only this short-lived task holds it.
-        let result = Box::pin(run(&args)).await;
+        let result = Box::pin(args.metrics.observe_node(&args.task.type_name, run(&args)))
+            .instrument(args.span.clone())
+            .await;
         // The execution may be gone (cancelled, passivated after a crash): nothing to do then.
         let _ = args.reply_to.cast(ExecutionMsg::NodeDone {
             path,

@@ -1,5 +1,6 @@
 //! The engine end to end on a real store (SQLite and PostgreSQL): panics, passivation,
-//! signals, cancellation, child workflows, admission limits, fencing.
+//! signals, cancellation, child workflows, admission limits, fencing, trigger selection,
+//! retries, node logs and per-execution watches.
 
 mod support;
 
@@ -8,8 +9,8 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use support::{Backend, Harness, eventually, fast_config};
-use weft_actors::{EngineConfig, StartRequest};
-use weft_core::ExecutionStatus;
+use weft_actors::{EngineConfig, EngineError, StartRequest, WatchError};
+use weft_core::{Event, ExecutionId, ExecutionStatus, LogLevel};
 
 on_both_backends!(
     a_panicking_node_is_retried_then_its_on_error_applies,
@@ -20,6 +21,11 @@ on_both_backends!(
     admission_honours_max_concurrency_and_priority,
     a_stale_owner_is_fenced_off,
     a_new_instance_resumes_queued_and_running_executions,
+    only_the_chosen_trigger_runs_and_bad_triggers_are_refused,
+    a_failed_execution_is_retried_from_its_failed_node,
+    a_retry_on_another_instance_reopens_the_execution,
+    node_logs_are_written_before_the_completion,
+    a_watch_streams_one_execution_in_order,
 );
 
 async fn a_panicking_node_is_retried_then_its_on_error_applies(backend: Backend) {
@@ -449,4 +455,349 @@ async fn a_new_instance_resumes_queued_and_running_executions(backend: Backend) 
         assert_eq!(rec.owner_epoch, b.epoch());
     }
     assert_eq!(probes.gate_max.load(Ordering::SeqCst), 2);
+}
+
+async fn only_the_chosen_trigger_runs_and_bad_triggers_are_refused(backend: Backend) {
+    let h = Harness::new(backend, fast_config()).await;
+    let wf = h
+        .workflow(json!({"name": "two-doors", "nodes": [
+            {"id": "manual", "type": "trigger.manual"},
+            {"id": "hook", "type": "trigger.webhook", "config": {"path": "orders/new"}},
+            {"id": "by_hand", "type": "data.set", "config": {"fields": {"via": "manual"}, "keep_input": false}},
+            {"id": "by_hook", "type": "data.transform", "config": {"filter": "{via: \"hook\", body: .prev.body}"}}],
+            "edges": [{"from": "manual", "to": "by_hand"}, {"from": "hook", "to": "by_hook"}]}))
+        .await;
+    let id = h
+        .start_with(StartRequest {
+            workflow_id: wf,
+            input: json!({"method": "POST", "path": "orders/new", "body": {"n": 1}}),
+            trigger: Some("hook".into()),
+            correlation_id: Some("req-1".into()),
+            ..Default::default()
+        })
+        .await;
+    let rec = h.finish(id).await;
+    assert_eq!(rec.status, ExecutionStatus::Succeeded, "{rec:?}");
+    assert_eq!(rec.output, Some(json!({"via": "hook", "body": {"n": 1}})));
+    let events = h.events(id).await;
+    match &events[0].event {
+        Event::ExecutionStarted {
+            trigger,
+            correlation_id,
+            ..
+        } => {
+            assert_eq!(trigger.as_deref(), Some("hook"));
+            assert_eq!(correlation_id.as_deref(), Some("req-1"));
+        }
+        other => panic!("first event: {other:?}"),
+    }
+    let skipped: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::NodeSkipped { node } => Some(node.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped, vec!["manual", "by_hand"]);
+
+    // Without a trigger every one starts.
+    let rec = h.finish(h.start(wf, json!({"body": 2})).await).await;
+    assert_eq!(
+        rec.output,
+        Some(json!({"by_hand": {"via": "manual"}, "by_hook": {"via": "hook", "body": 2}}))
+    );
+
+    // A trigger that is not one is refused before anything is stored.
+    let before = h.backend.store.count_executions(Some(wf)).await.unwrap();
+    for (trigger, needle) in [("by_hand", "not a trigger"), ("nope", "manual, hook")] {
+        let err = h
+            .engine
+            .start_execution(StartRequest {
+                workflow_id: wf,
+                trigger: Some(trigger.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, EngineError::BadRequest(m) if m.contains(needle)),
+            "{trigger}: {err}"
+        );
+    }
+    let err = h
+        .engine
+        .start_execution(StartRequest {
+            workflow_id: wf,
+            correlation_id: Some("bad\nid".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::BadRequest(_)), "{err}");
+    assert_eq!(
+        h.backend.store.count_executions(Some(wf)).await.unwrap(),
+        before
+    );
+}
+
+/// start → prep → flaky → out, where `test.flaky` fails until told otherwise.
+fn flaky_workflow() -> serde_json::Value {
+    json!({"name": "flaky", "nodes": [
+        {"id": "start", "type": "trigger.manual"},
+        {"id": "prep", "type": "data.set", "config": {"fields": {"prepared": "{{ .input.n }}"}}},
+        {"id": "flaky", "type": "test.flaky"},
+        {"id": "out", "type": "data.transform", "config": {"filter": "{prepared: .nodes.prep.prepared, ran: .prev.ran}"}}],
+        "edges": [{"from": "start", "to": "prep"}, {"from": "prep", "to": "flaky"}, {"from": "flaky", "to": "out"}]})
+}
+
+/// The attempts with which `node` was scheduled, in order.
+fn attempts(events: &[weft_core::EventEnvelope], node: &str) -> Vec<u32> {
+    events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::NodeScheduled { node: n, attempt } if n == node => Some(*attempt),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn a_failed_execution_is_retried_from_its_failed_node(backend: Backend) {
+    let h = Harness::new(backend, fast_config()).await;
+    let wf = h.workflow(flaky_workflow()).await;
+    let id = h.start(wf, json!({"n": 5})).await;
+    let failed = h.finish(id).await;
+    assert_eq!(failed.status, ExecutionStatus::Failed);
+    assert!(failed.finished_at.is_some() && failed.error.is_some());
+
+    // Right away, while the finished execution's actor may still be stopping.
+    h.probes.flaky_fails.store(false, Ordering::SeqCst);
+    let rec = h.engine.retry(id).await.unwrap();
+    assert_ne!(rec.status, ExecutionStatus::Failed, "{rec:?}");
+    let done = h.finish(id).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    assert_eq!(done.output, Some(json!({"prepared": 5, "ran": true})));
+    assert!(done.error.is_none());
+    assert!(done.finished_at.unwrap() >= failed.finished_at.unwrap());
+
+    let events = h.events(id).await;
+    assert_eq!(
+        attempts(&events, "flaky"),
+        vec![1, 1],
+        "attempts start over"
+    );
+    assert_eq!(
+        attempts(&events, "prep"),
+        vec![1],
+        "completed nodes keep their output"
+    );
+    let retried: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::ExecutionRetried { nodes } => Some(nodes.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retried, vec![vec!["flaky".to_string()]]);
+    assert!(
+        events
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.seq == i as u64 + 1)
+    );
+
+    // Only failed (or timed-out) executions: a succeeded, running or unknown one is refused.
+    let err = h.engine.retry(id).await.unwrap_err();
+    assert!(
+        matches!(&err, EngineError::NotActive { status, message, .. }
+            if status == "succeeded" && message.contains("failed or timed-out")),
+        "{err}"
+    );
+    let gated = h
+        .workflow(
+            json!({"name": "gated", "nodes": [{"id": "start", "type": "trigger.manual"},
+            {"id": "gate", "type": "test.gate"}], "edges": [{"from": "start", "to": "gate"}]}),
+        )
+        .await;
+    let running = h.start(gated, json!({})).await;
+    eventually(Duration::from_secs(10), "the gate to run", || async {
+        (h.probes.gate_running.load(Ordering::SeqCst) == 1).then_some(())
+    })
+    .await;
+    let err = h.engine.retry(running).await.unwrap_err();
+    assert!(matches!(err, EngineError::NotActive { .. }), "{err}");
+    h.probes.gate.add_permits(1);
+    h.finish(running).await;
+    let err = h.engine.retry(ExecutionId::new()).await.unwrap_err();
+    assert!(matches!(err, EngineError::NotFound { .. }), "{err}");
+
+    // Timed out while waiting for a signal: the retry gives it a new time limit, the signal
+    // still waits, and its arrival finishes the execution.
+    let slow = h
+        .workflow(json!({"name": "slow", "settings": {"timeout_ms": 1000},
+            "nodes": [{"id": "start", "type": "trigger.manual"},
+                      {"id": "ok", "type": "flow.signal", "config": {"name": "ok"}}],
+            "edges": [{"from": "start", "to": "ok"}]}))
+        .await;
+    let id = h.start(slow, json!({})).await;
+    assert_eq!(h.finish(id).await.status, ExecutionStatus::TimedOut);
+    h.engine.retry(id).await.unwrap();
+    h.engine
+        .signal(id, "ok", json!({"fine": true}))
+        .await
+        .unwrap();
+    let rec = h.finish(id).await;
+    assert_eq!(rec.status, ExecutionStatus::Succeeded, "{rec:?}");
+    assert_eq!(rec.output, Some(json!({"fine": true})));
+}
+
+async fn a_retry_on_another_instance_reopens_the_execution(backend: Backend) {
+    let a = Harness::new(backend, fast_config()).await;
+    let wf = a.workflow(flaky_workflow()).await;
+    let id = a.start(wf, json!({"n": 1})).await;
+    assert_eq!(a.finish(id).await.status, ExecutionStatus::Failed);
+    a.engine.shutdown().await;
+
+    // Instance B (a newer epoch) takes the finished execution over to retry it.
+    let b_store = a.backend.reconnect().await;
+    let probes = std::sync::Arc::new(support::Probes::default());
+    probes.flaky_fails.store(false, Ordering::SeqCst);
+    let b = weft_actors::Engine::start(fast_config(), b_store.clone(), support::registry(&probes))
+        .await
+        .unwrap();
+    b.retry(id).await.unwrap();
+    let rec = tokio::time::timeout(Duration::from_secs(30), b.wait_finished(id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.status, ExecutionStatus::Succeeded, "{rec:?}");
+    assert_eq!(rec.owner_epoch, b.epoch());
+    assert_eq!(rec.output, Some(json!({"prepared": 1, "ran": true})));
+    assert_eq!(probes.flaky_runs.load(Ordering::SeqCst), 1);
+}
+
+async fn node_logs_are_written_before_the_completion(backend: Backend) {
+    let h = Harness::new(backend, fast_config()).await;
+    let wf = h
+        .workflow(json!({"name": "logs", "nodes": [
+            {"id": "start", "type": "trigger.manual"},
+            {"id": "say", "type": "util.log", "config": {"message": "order {{ .input.id }} in", "level": "warn"}},
+            {"id": "out", "type": "data.set", "config": {"fields": {"ok": true}}}],
+            "edges": [{"from": "start", "to": "say"}, {"from": "say", "to": "out"}]}))
+        .await;
+    let id = h.start(wf, json!({"id": 42})).await;
+    let rec = h.finish(id).await;
+    assert_eq!(
+        rec.output,
+        Some(json!({"id": 42, "ok": true})),
+        "util.log passes prev on"
+    );
+    let events = h.events(id).await;
+    let at = events
+        .iter()
+        .position(|e| matches!(&e.event, Event::Log { .. }))
+        .expect("a log event");
+    assert_eq!(
+        events[at].event,
+        Event::Log {
+            node: Some("say".into()),
+            level: LogLevel::Warn,
+            message: "order 42 in".into(),
+            fields: serde_json::Value::Null,
+        }
+    );
+    assert!(
+        matches!(&events[at + 1].event, Event::NodeCompleted { node, .. } if node == "say"),
+        "{:?}",
+        events[at + 1]
+    );
+    // The log view renders every event; the node's own line comes out as written.
+    let lines: Vec<_> = events.iter().filter_map(|e| e.log_line()).collect();
+    assert_eq!(lines.len(), events.len());
+    assert_eq!(
+        (
+            lines[at].level,
+            lines[at].node.as_deref(),
+            lines[at].message.as_str()
+        ),
+        (LogLevel::Warn, Some("say"), "order 42 in")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.message == "node say scheduled (attempt 1)")
+    );
+}
+
+async fn a_watch_streams_one_execution_in_order(backend: Backend) {
+    let h = Harness::new(backend, fast_config()).await;
+    let wf = h
+        .workflow(json!({"name": "watched", "nodes": [
+            {"id": "hook", "type": "trigger.webhook", "config": {"path": "w", "response": "respond_node"}},
+            {"id": "reply", "type": "http.respond", "config": {"status": 201, "body": {"got": "{{ .input.body }}"}}}],
+            "edges": [{"from": "hook", "to": "reply"}]}))
+        .await;
+    // Watch first, with the id chosen up front, so nothing is missed.
+    let id = ExecutionId::new();
+    let mut watch = h.engine.watch(id, 64);
+    let mut other = h.engine.watch(ExecutionId::new(), 64);
+    let noise = h.start(wf, json!({"body": "noise"})).await;
+    h.start_with(StartRequest {
+        workflow_id: wf,
+        input: json!({"body": "hi"}),
+        id: Some(id),
+        trigger: Some("hook".into()),
+        ..Default::default()
+    })
+    .await;
+    let mut seen = Vec::new();
+    let mut response = None;
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(30), watch.recv())
+            .await
+            .expect("events in time")
+            .expect("no lag");
+        assert_eq!(e.execution_id, id);
+        seen.push(e.envelope.clone());
+        match &e.envelope.event {
+            Event::NodeCompleted { node, output, .. } if node == "reply" => {
+                response = Some(output.clone())
+            }
+            Event::ExecutionFinished { .. } => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        response,
+        Some(json!({"status": 201, "headers": {}, "body": {"got": "hi"}}))
+    );
+    assert_eq!(
+        seen,
+        h.events(id).await,
+        "every event, in order, nothing else"
+    );
+    h.finish(noise).await;
+    assert!(
+        matches!(other.try_recv(), Ok(None)),
+        "no events of other executions"
+    );
+
+    // A watcher that does not read is dropped once its buffer is full; the others go on.
+    let slow_id = ExecutionId::new();
+    let mut slow = h.engine.watch(slow_id, 1);
+    let mut fast = h.engine.watch(slow_id, 64);
+    h.start_with(StartRequest {
+        workflow_id: wf,
+        input: json!({"body": 1}),
+        id: Some(slow_id),
+        ..Default::default()
+    })
+    .await;
+    h.finish(slow_id).await;
+    let mut fast_seen = 0;
+    while let Ok(Some(_)) = fast.try_recv() {
+        fast_seen += 1;
+    }
+    assert_eq!(fast_seen, h.events(slow_id).await.len());
+    assert!(slow.recv().await.is_ok(), "what it had buffered");
+    assert_eq!(slow.recv().await.unwrap_err(), WatchError::Lagged);
 }

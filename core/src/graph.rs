@@ -113,6 +113,11 @@ pub struct CompiledWorkflow {
 }
 
 impl CompiledWorkflow {
+    /// The top-level trigger nodes: where an execution may start.
+    pub fn triggers(&self) -> impl Iterator<Item = &CompiledNode> {
+        self.root.nodes.iter().filter(|n| n.trigger)
+    }
+
     /// The graph a frame runs, found by the loop node ids leading to it (`[]` = top level).
     pub fn graph(&self, route: &[String]) -> Option<&Graph> {
         let mut g: &Graph = &self.root;

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod definition;
+pub mod diff;
 pub mod error;
 pub mod event;
 pub mod expr;
@@ -19,7 +20,7 @@ pub mod validate;
 pub use catalog::{NodeCatalog, NodeSpec, Ports};
 pub use definition::{Definition, EdgeDef, NodeDef, OnError, Settings};
 pub use error::{ErrorKind, ExecutionError, NodeError};
-pub use event::{Event, EventEnvelope, ExecutionStatus};
+pub use event::{Event, EventEnvelope, ExecutionStatus, LogLevel, LogLine};
 pub use graph::{CompiledWorkflow, compile_text, validate};
 pub use machine::{Command, ExecutionState, NodeTask};
 

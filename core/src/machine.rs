@@ -127,6 +127,8 @@ pub struct StateData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentLink>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Millis>,
@@ -148,6 +150,14 @@ pub struct StateData {
     pub running: u32,
     /// Node runs in `Retrying` or `Waiting` status.
     pub waiting: u32,
+    /// How many times the execution was retried (`ExecutionRetried`): tells the child
+    /// executions of a `flow.call` run again apart from the ones of earlier runs.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A node for a node actor to run.
@@ -268,6 +278,7 @@ impl ExecutionState {
                 seq: 0,
                 input: Value::Null,
                 trigger: None,
+                correlation_id: None,
                 parent: None,
                 started_at: None,
                 finished_at: None,
@@ -280,6 +291,7 @@ impl ExecutionState {
                 error: None,
                 running: 0,
                 waiting: 0,
+                retries: 0,
             },
             wf,
         }
@@ -377,6 +389,46 @@ impl ExecutionState {
             input,
             parent,
             trigger,
+            correlation_id: None,
+        }
+    }
+
+    /// The event that retries this execution, when it failed or timed out (`None` otherwise).
+    ///
+    /// It resets the nodes whose failure failed the execution (failed nodes of the top-level
+    /// graph; a failed loop is run again as a whole) and the nodes whose work was cut off when
+    /// it ended (running nodes and `flow.call`s waiting for a child, whose node actors and
+    /// children were stopped). Everything else stays: completed nodes keep their outputs,
+    /// timers and signals still wait, nodes waiting to retry still do.
+    pub fn retry_event(&self) -> Option<Event> {
+        if !matches!(
+            self.data.status,
+            ExecutionStatus::Failed | ExecutionStatus::TimedOut
+        ) {
+            return None;
+        }
+        let nodes = self
+            .data
+            .nodes
+            .iter()
+            .filter(|(path, run)| match run.status {
+                NodeStatus::Failed => !path.contains('/'),
+                NodeStatus::Running => true,
+                NodeStatus::Waiting => matches!(run.wait, Some(WaitFor::Child(_))),
+                _ => false,
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        Some(Event::ExecutionRetried { nodes })
+    }
+
+    /// The id of the child execution a `flow.call` at `path` starts: derived from the
+    /// execution id and the path (so a re-dispatch finds the same child), and the retry
+    /// count (so a retried execution gets a fresh child, not the one that failed).
+    fn child_id(&self, path: &str) -> ExecutionId {
+        match self.data.retries {
+            0 => self.data.id.child(path),
+            n => self.data.id.child(&format!("{path}#retry{n}")),
         }
     }
 
@@ -391,12 +443,14 @@ impl ExecutionState {
                 input,
                 parent,
                 trigger,
+                correlation_id,
                 ..
             } => {
                 self.data.status = ExecutionStatus::Running;
                 self.data.input = input.clone();
                 self.data.parent = parent.clone();
                 self.data.trigger = trigger.clone();
+                self.data.correlation_id = correlation_id.clone();
                 self.data.started_at = Some(at);
                 self.data.deadline = self
                     .wf
@@ -558,6 +612,25 @@ impl ExecutionState {
                     self.data.cancel = Some(reason.clone());
                 }
             }
+            Event::ExecutionRetried { nodes } => {
+                for path in nodes {
+                    self.reset(path);
+                }
+                self.data.status = ExecutionStatus::Running;
+                self.data.finished_at = None;
+                self.data.output = None;
+                self.data.error = None;
+                self.data.cancel = None;
+                self.data.retries += 1;
+                // A fresh time limit: a timed-out execution would otherwise end at once.
+                self.data.deadline = self
+                    .wf
+                    .settings
+                    .timeout_ms
+                    .map(|t| at.saturating_add(t as i64));
+            }
+            // Logs are history for people; the state does not depend on them.
+            Event::Log { .. } => {}
             Event::ExecutionFinished {
                 status,
                 output,
@@ -591,6 +664,39 @@ impl ExecutionState {
             .entry(path.to_string())
             .or_insert_with(|| NodeRun::new(NodeStatus::Skipped));
         f(run, &mut Counters { running, waiting });
+    }
+
+    /// Forgets the run at `path` and, for a loop, everything inside its iterations, so
+    /// `decide` activates the node again from scratch (attempt 1).
+    fn reset(&mut self, path: &str) {
+        let lo = format!("{path}[");
+        let hi = format!("{path}\\");
+        let nested: Vec<NodePath> = self
+            .data
+            .nodes
+            .range(lo.clone()..hi.clone())
+            .map(|(p, _)| p.clone())
+            .chain(std::iter::once(path.to_string()))
+            .collect();
+        for p in nested {
+            if let Some(run) = self.data.nodes.remove(&p) {
+                match run.status {
+                    NodeStatus::Running => self.data.running -= 1,
+                    NodeStatus::Retrying | NodeStatus::Waiting => self.data.waiting -= 1,
+                    _ => {}
+                }
+            }
+        }
+        let loops: Vec<NodePath> = self
+            .data
+            .loops
+            .range(lo..hi)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in loops {
+            self.data.loops.remove(&p);
+        }
+        self.data.loops.remove(path);
     }
 
     /// Cancels every unfinished node run inside the iterations of the loop at `path`.
@@ -912,7 +1018,7 @@ impl ExecutionState {
                     Some(Ok(workflow_id)) => {
                         let input = config.get("input").cloned().unwrap_or(prev);
                         cmds.push(Command::StartChild {
-                            child_id: self.data.id.child(&path),
+                            child_id: self.child_id(&path),
                             path,
                             workflow_id,
                             version,

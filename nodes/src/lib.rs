@@ -10,7 +10,8 @@
 //! for their specs, but the engine's state machine runs them, not a node actor
 //! ([`ENGINE_TYPES`]).
 //!
-//! Modules: one per category of built-in types ([`trigger`], [`data`], [`flow`], [`http`]),
+//! Modules: one per category of built-in types ([`trigger`], [`data`], [`flow`], [`http`],
+//! [`util`]),
 //! the [`Registry`], the operator [`options`](NodeOptions), [`config`] helpers for writing
 //! node types and [`testing`], which runs one node in isolation.
 
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
+pub use weft_core::LogLevel;
 use weft_core::catalog::ConfigProblem;
 use weft_core::expr::Filter;
 use weft_core::{ExecutionId, NodeError, NodeSpec, WorkflowId};
@@ -31,6 +33,7 @@ pub mod registry;
 mod schema;
 pub mod testing;
 pub mod trigger;
+pub mod util;
 
 pub use flow::ENGINE_TYPES;
 pub use http::ssrf::{AllowList, AllowListError};
@@ -80,24 +83,58 @@ impl NodeInput {
     }
 }
 
-/// A node's result: its output value and the ports it activates.
+/// A node's result: its output value, the ports it activates, and what it logged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeOutput {
     pub output: Value,
     pub ports: Vec<String>,
+    /// Written to the execution's log (one `log` event each), just before the node's
+    /// completion, in the same durable write.
+    pub logs: Vec<NodeLog>,
 }
 
 impl NodeOutput {
     /// Output on the `main` port.
     pub fn main(output: Value) -> Self {
-        Self {
-            output,
-            ports: vec![weft_core::definition::MAIN_PORT.to_string()],
-        }
+        Self::on_ports(output, vec![weft_core::definition::MAIN_PORT.to_string()])
     }
 
     pub fn on_ports(output: Value, ports: Vec<String>) -> Self {
-        Self { output, ports }
+        Self {
+            output,
+            ports,
+            logs: Vec::new(),
+        }
+    }
+
+    /// The same result with one more log line.
+    pub fn with_log(mut self, log: NodeLog) -> Self {
+        self.logs.push(log);
+        self
+    }
+}
+
+/// A line a node writes to its execution's log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLog {
+    pub level: LogLevel,
+    pub message: String,
+    /// Structured details (`null` when none).
+    pub fields: Value,
+}
+
+impl NodeLog {
+    pub fn new(level: LogLevel, message: impl Into<String>) -> Self {
+        Self {
+            level,
+            message: message.into(),
+            fields: Value::Null,
+        }
+    }
+
+    pub fn with_fields(mut self, fields: Value) -> Self {
+        self.fields = fields;
+        self
     }
 }
 

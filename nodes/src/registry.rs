@@ -7,10 +7,11 @@
 
 use crate::data::{SetNode, TransformNode};
 use crate::flow::{EngineNode, FailNode, IfNode, MergeNode, SwitchNode};
-use crate::http::{ClientError, HttpRequest};
+use crate::http::{ClientError, HttpRequest, RespondNode};
 use crate::options::NodeOptions;
 use crate::schema::{ConfigSchema, Stage};
-use crate::trigger::ManualTrigger;
+use crate::trigger::{ManualTrigger, WebhookTrigger};
+use crate::util::LogNode;
 use crate::{Node, NodeInput, NodeOutput};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -67,6 +68,7 @@ impl Registry {
         let mut registry = Self::empty();
         let mut nodes: Vec<Arc<dyn Node>> = vec![
             Arc::new(ManualTrigger),
+            Arc::new(WebhookTrigger),
             Arc::new(SetNode),
             Arc::new(TransformNode),
             Arc::new(IfNode),
@@ -74,6 +76,8 @@ impl Registry {
             Arc::new(MergeNode),
             Arc::new(FailNode),
             Arc::new(HttpRequest::new(&options.http)?),
+            Arc::new(RespondNode),
+            Arc::new(LogNode),
         ];
         nodes.extend(
             EngineNode::all()

@@ -77,7 +77,10 @@ fn the_catalog_lists_every_builtin_type_sorted() {
         "flow.wait",
         "flow.while",
         "http.request",
+        "http.respond",
         "trigger.manual",
+        "trigger.webhook",
+        "util.log",
     ] {
         assert!(
             names.contains(&expected),
@@ -154,6 +157,92 @@ fn unknown_types_are_left_to_core() {
     assert!(r.check_config("nope.nothing", &json!({"x": 1})).is_empty());
     let e = r.check_rendered("nope.nothing", &json!({})).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Config);
+}
+
+// trigger.webhook, http.respond, util.log
+
+#[test]
+fn webhook_paths_are_checked_through_the_registry() {
+    let r = registry();
+    assert_valid(&r, "trigger.webhook", json!({"path": "orders/new"}));
+    assert_design_problem(
+        &r,
+        "trigger.webhook",
+        json!({"path": "a b"}),
+        "/path",
+        "does not match",
+    );
+    assert_design_problem(
+        &r,
+        "trigger.webhook",
+        json!({"path": "/a"}),
+        "/path",
+        "must not start with",
+    );
+    assert_design_problem(
+        &r,
+        "trigger.webhook",
+        json!({"path": "a/../b"}),
+        "/path",
+        "..",
+    );
+    assert_design_problem(&r, "trigger.webhook", json!({}), "/path", "required");
+    assert_design_problem(
+        &r,
+        "trigger.webhook",
+        json!({"path": "a", "timeout_ms": 300_001}),
+        "/timeout_ms",
+        "maximum",
+    );
+    assert_design_problem(
+        &r,
+        "trigger.webhook",
+        json!({"path": "a", "response": "later"}),
+        "/response",
+        "is not one of",
+    );
+    assert!(r.spec("trigger.webhook").unwrap().trigger);
+}
+
+#[tokio::test]
+async fn respond_and_log_run_through_the_registry() {
+    let r = registry();
+    assert_design_problem(
+        &r,
+        "http.respond",
+        json!({"status": 42}),
+        "/status",
+        "minimum",
+    );
+    assert_valid(&r, "http.respond", json!({"status": "{{ .prev.code }}"}));
+    let out = run(
+        &r,
+        "http.respond",
+        TestInput::new(json!({"status": 202})).prev(json!("ok")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out.output,
+        json!({"status": 202, "headers": {}, "body": "ok"})
+    );
+
+    assert_design_problem(
+        &r,
+        "util.log",
+        json!({"message": "x", "level": "loud"}),
+        "/level",
+        "is not one of",
+    );
+    let out = run(
+        &r,
+        "util.log",
+        TestInput::new(json!({"message": "hi {{ .prev }}"})).prev(json!(1)),
+    )
+    .await
+    .unwrap();
+    assert_eq!((out.output.clone(), out.logs.len()), (json!(1), 1));
+    assert_eq!(out.logs[0].message, "hi 1");
 }
 
 // trigger.manual

@@ -10,7 +10,7 @@
 //! what it is given and answers lookups, atomically where a race matters (a refresh token used
 //! twice, a failed login counted twice).
 
-use crate::Result;
+use crate::{Result, Store};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -207,7 +207,9 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Resource prefix.
     pub resource: Option<String>,
+    /// Entries at or after this time.
     pub since: Option<Millis>,
+    /// Entries before this time (exclusive, so consecutive ranges do not overlap).
     pub until: Option<Millis>,
     /// Cursor: only entries with a smaller id (newest first).
     pub before: Option<i64>,
@@ -237,10 +239,12 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn list_users(&self) -> Result<Vec<UserRecord>>;
     async fn count_users(&self) -> Result<u64>;
     async fn update_user(&self, id: Uuid, update: UserUpdate, now: Millis) -> Result<UserRecord>;
-    /// Also revokes the user's refresh tokens and API keys.
+    /// Also revokes the user's refresh tokens and the API keys they created (in one
+    /// transaction); those rows stay, revoked.
     async fn delete_user(&self, id: Uuid) -> Result<()>;
     /// Counts one failed login atomically; once `max_failures` is reached, sets
-    /// `locked_until = now + lock_ms` and resets the count.
+    /// `locked_until = now + lock_ms` and resets the count. `max_failures == 0` counts but
+    /// never locks; a negative `lock_ms` is `Invalid`.
     async fn record_login_failure(
         &self,
         id: Uuid,
@@ -299,6 +303,8 @@ pub trait AccessStore: Send + Sync + 'static {
 
     /// Replaces the workflow's routes with `routes` (each with this workflow id). `Conflict`
     /// naming the path when another workflow holds one of them; nothing changes then.
+    /// `Invalid` for a route of another workflow, an empty path, a leading `/`, or a path
+    /// listed twice. An empty `routes` removes the workflow's routes.
     async fn set_webhook_routes(
         &self,
         workflow_id: WorkflowId,
@@ -306,3 +312,9 @@ pub trait AccessStore: Send + Sync + 'static {
     ) -> Result<()>;
     async fn list_webhook_routes(&self) -> Result<Vec<WebhookRoute>>;
 }
+
+/// The whole database: the engine's [`Store`] and the gateway's [`AccessStore`] on one
+/// connection pool. Every type that is both is one.
+pub trait Database: Store + AccessStore {}
+
+impl<T: Store + AccessStore> Database for T {}

@@ -1,12 +1,15 @@
-//! What both backends share: checking an [`Append`] or a [`NewExecution`] before any SQL runs,
-//! converting the engine's unsigned counters to SQL's signed integers, page sizes and the
-//! clock.
+//! What both backends share: checking an [`Append`] or a [`NewExecution`] (or the access
+//! store's inputs) before any SQL runs, converting the engine's unsigned counters to SQL's
+//! signed integers, page sizes and the clock.
 //!
 //! Keeping these here means SQLite and PostgreSQL refuse exactly the same inputs with exactly
 //! the same errors, which is what lets one test suite cover both.
 
-use crate::{Append, ExecutionRecord, NewExecution, Result, StoreError};
-use std::collections::HashMap;
+use crate::{
+    Append, AuditFilter, ExecutionRecord, NewExecution, RefreshTokenRecord, RefreshUse, Result,
+    Role, StoreError, WebhookRoute,
+};
+use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 use weft_core::{ExecutionId, ExecutionStatus, Millis, WorkflowId};
 
@@ -350,6 +353,24 @@ pub(crate) fn claim_refused_error(
     }
 }
 
+/// Why `reopen_execution` was refused, given the row's status and owner epoch.
+pub(crate) fn reopen_refused_error(
+    id: ExecutionId,
+    current: Option<(ExecutionStatus, i64)>,
+    epoch: u64,
+) -> StoreError {
+    match current {
+        Some((status, _))
+            if !matches!(status, ExecutionStatus::Failed | ExecutionStatus::TimedOut) =>
+        {
+            StoreError::Conflict(format!(
+                "execution {id} is {status}; only a failed or timed-out execution can be retried"
+            ))
+        }
+        other => claim_refused_error(id, other, epoch),
+    }
+}
+
 /// The password a database URL carries, if any, so messages can be scrubbed of it.
 pub(crate) fn url_password(url: &str) -> Option<&str> {
     let after_scheme = url.find("://")? + 3;
@@ -365,6 +386,117 @@ pub(crate) fn scrub(message: String, url: &str) -> String {
         Some(p) if message.contains(p) => message.replace(p, "***"),
         _ => message,
     }
+}
+
+// ---- access ----------------------------------------------------------------------------------
+
+pub(crate) fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Invalid(format!("unknown role `{s}` in the store")))
+}
+
+/// Refuses an empty (or all-blank) name: a user, credential or webhook path nobody could type.
+pub(crate) fn check_name(what: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(StoreError::Invalid(format!("{what} is empty")));
+    }
+    Ok(())
+}
+
+pub(crate) fn username_taken(username: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| StoreError::exists_on_unique(e, "user", username)
+}
+
+pub(crate) fn credential_name_taken(name: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| StoreError::exists_on_unique(e, "credential", name)
+}
+
+/// Names an API key looked up by hash in errors without repeating the whole hash.
+pub(crate) fn api_key_not_found(key_hash: &str) -> StoreError {
+    let shown: String = key_hash.chars().take(8).collect();
+    StoreError::not_found("api key", format!("{shown}…"))
+}
+
+/// When a lock that starts `now` ends; a negative duration is refused.
+pub(crate) fn lock_until(now: Millis, lock_ms: i64) -> Result<Millis> {
+    if lock_ms < 0 {
+        return Err(StoreError::Invalid(format!(
+            "lock duration {lock_ms} ms is negative"
+        )));
+    }
+    Ok(now.saturating_add(lock_ms))
+}
+
+/// What a refresh token that the conditional update did not use up means, given its row as it
+/// is now (`None`: no such token). Used up or revoked wins over expired: a replay is worth
+/// reporting even when the stolen copy has expired meanwhile.
+pub(crate) fn refresh_not_used(token: Option<RefreshTokenRecord>, now: Millis) -> RefreshUse {
+    match token {
+        None => RefreshUse::Unknown,
+        Some(t) if t.used_at.is_some() || t.revoked_at.is_some() => RefreshUse::Reused(t),
+        Some(t) if t.expires_at <= now => RefreshUse::Expired(t),
+        // Live now, so it was inserted after the update looked: it did not exist when it was
+        // presented.
+        Some(_) => RefreshUse::Unknown,
+    }
+}
+
+/// How [`AuditFilter::action`] matches: a value ending in `.` is a prefix (`workflow.`), any
+/// other value must equal the action.
+pub(crate) enum ActionMatch<'a> {
+    Exact(&'a str),
+    Prefix(&'a str),
+}
+
+pub(crate) fn action_match(filter: &AuditFilter) -> Option<ActionMatch<'_>> {
+    filter.action.as_deref().map(|a| {
+        if a.ends_with('.') {
+            ActionMatch::Prefix(a)
+        } else {
+            ActionMatch::Exact(a)
+        }
+    })
+}
+
+/// A stored HTTP status back as `u16`.
+pub(crate) fn to_status(value: i64) -> Result<u16> {
+    u16::try_from(value)
+        .map_err(|_| StoreError::Invalid(format!("stored HTTP status {value} is out of range")))
+}
+
+/// Refuses a webhook route set that could not be stored as given: a route of another workflow,
+/// an empty path, a path with a leading `/`, or a path listed twice.
+pub(crate) fn check_webhook_routes(workflow_id: WorkflowId, routes: &[WebhookRoute]) -> Result<()> {
+    let mut paths = HashSet::with_capacity(routes.len());
+    for route in routes {
+        if route.workflow_id != workflow_id {
+            return Err(StoreError::Invalid(format!(
+                "webhook route `{}` names workflow {}, not {workflow_id}",
+                route.path, route.workflow_id
+            )));
+        }
+        check_name("webhook path", &route.path)?;
+        check_name("webhook node id", &route.node_id)?;
+        if route.path.starts_with('/') {
+            return Err(StoreError::Invalid(format!(
+                "webhook path `{}` starts with `/`; paths are relative to /hooks/",
+                route.path
+            )));
+        }
+        if !paths.insert(route.path.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "webhook path `{}` is listed twice",
+                route.path
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Why a webhook route set was refused: `path` belongs to another workflow.
+pub(crate) fn webhook_path_taken(path: &str, holder: WorkflowId) -> StoreError {
+    StoreError::Conflict(format!(
+        "webhook path `{path}` is already used by workflow {holder}"
+    ))
 }
 
 #[cfg(test)]

@@ -15,18 +15,27 @@
 //!   grouped the same way ([`Store::create_executions`], [`EventWriter::create`]).
 //!
 //! Every `limit` is a page size: 0 means 100, and no call returns more than 1000 rows.
+//!
+//! Beside the engine's state, the same database holds what the gateway needs
+//! ([`AccessStore`]: users, tokens, API keys, credentials, audit log, webhook routes);
+//! [`connect_database`] opens both as one [`Database`]. Credentials are sealed by the
+//! [`Vault`] before they reach it.
 
+mod access;
 mod common;
 mod error;
 mod model;
 pub mod postgres;
 pub mod sqlite;
+mod vault;
 mod writer;
 
+pub use access::*;
 pub use error::StoreError;
 pub use model::*;
 pub use postgres::{PgStore, PgStoreOptions};
 pub use sqlite::SqliteStore;
+pub use vault::{Vault, VaultError};
 pub use writer::{EventWriter, WriterOptions, WriterStats};
 
 use async_trait::async_trait;
@@ -44,6 +53,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
+
+    /// The connection pool right now, for metrics. Zeros for a store without a pool.
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats::default()
+    }
 
     // ---- workflows -------------------------------------------------------------------
 
@@ -158,6 +172,12 @@ pub trait Store: Send + Sync + 'static {
     /// owner epoch is larger (someone newer owns it) or it is terminal.
     async fn claim_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord>;
 
+    /// Makes `epoch` the owner of a failed or timed-out execution so it can be retried; the
+    /// status stays until the owner's next append (from the current version) moves the row
+    /// back to running, which also clears `finished_at`. `Conflict` if a newer epoch owns it
+    /// or its status is anything else.
+    async fn reopen_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord>;
+
     /// Non-terminal executions (queued, running, waiting) ordered by id, after the cursor.
     async fn unfinished_executions(
         &self,
@@ -169,9 +189,28 @@ pub trait Store: Send + Sync + 'static {
     async fn due_executions(&self, now: Millis, limit: u32) -> Result<Vec<ExecutionSummary>>;
 }
 
+/// A store's database connections at one moment (all its pools together).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections, in use or idle.
+    pub size: u32,
+    /// Open connections waiting to be used.
+    pub idle: u32,
+}
+
 /// Opens the store a database URL names and runs its migrations: `sqlite://path` (created
 /// when missing), `sqlite::memory:`, or `postgres://…`.
+///
+/// The engine's view of [`connect_database`]: the same database (migrated the same way),
+/// seen through [`Store`] only.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(connect_database(url).await?)
+}
+
+/// Opens the database a URL names (same rules as [`connect`]) with both its faces: the
+/// engine's [`Store`] and the gateway's [`AccessStore`]. An `Arc<dyn Database>` coerces to
+/// `Arc<dyn Store>` (or `Arc<dyn AccessStore>`) for the parts that need only one.
+pub async fn connect_database(url: &str) -> Result<Arc<dyn Database>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::connect(url).await?))
     } else if url.starts_with("sqlite:") {

@@ -30,11 +30,22 @@ macro_rules! store_test_suite {
                 only_the_latest_snapshot_is_kept,
                 epochs_strictly_increase,
                 claims_fence_older_owners,
+                a_failed_execution_reopens_for_a_retry,
                 unfinished_and_due_executions,
                 unknown_ids_are_not_found,
                 writer_batches_concurrent_appends,
                 writer_reports_each_outcome,
                 writer_batches_concurrent_creates,
+                // the access store
+                users_crud_and_username_taken,
+                login_failures_lock_and_reset,
+                refresh_tokens_are_used_once,
+                concurrent_refresh_uses_give_one_fresh,
+                api_keys_lifecycle,
+                credentials_keep_their_secret_apart,
+                audit_log_filters_and_pages,
+                webhook_routes_replace_and_conflict,
+                deleting_a_user_revokes_their_tokens_and_keys,
             );
         }
     };
@@ -98,5 +109,44 @@ async fn connection_errors_never_show_the_password() {
     assert!(
         message.contains("weft:***@127.0.0.1"),
         "the redacted URL is named: {message}"
+    );
+}
+
+#[tokio::test]
+async fn one_database_serves_the_engine_and_the_gateway() {
+    use std::sync::Arc;
+    use weft_persistence::{AccessStore, Database, Role, Store};
+
+    let database: Arc<dyn Database> = weft_persistence::connect_database("sqlite::memory:")
+        .await
+        .unwrap();
+    // Trait upcasting: each part of the system takes only the face it needs.
+    let store: Arc<dyn Store> = database.clone();
+    let access: Arc<dyn AccessStore> = database.clone();
+    let id = weft_core::WorkflowId::new();
+    store
+        .create_workflow(id, "shared", &serde_json::json!({}))
+        .await
+        .unwrap();
+    access
+        .create_user(weft_persistence::NewUser {
+            id: uuid::Uuid::now_v7(),
+            username: "admin".into(),
+            password_hash: "$argon2id$x".into(),
+            role: Role::Admin,
+            now: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(database.get_workflow(id).await.unwrap().name, "shared");
+    assert_eq!(database.count_users().await.unwrap(), 1);
+
+    let err = weft_persistence::connect_database("mysql://root:pw@localhost/weft")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, weft_persistence::StoreError::Invalid(_)),
+        "{err:?}"
     );
 }

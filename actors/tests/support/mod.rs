@@ -1,16 +1,18 @@
 //! Engine fixtures: a store on either backend, an engine on it, and test node types
-//! (`test.panic`, `test.gate`) registered beside the built-in ones.
+//! (`test.panic`, `test.gate`, `test.flaky`, `test.say`) registered beside the built-in ones.
 #![allow(dead_code)]
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use weft_actors::{Engine, EngineConfig, StartRequest};
 use weft_core::catalog::Ports;
 use weft_core::{Definition, ExecutionId, NodeError, NodeSpec, WorkflowId};
 use weft_nodes::{Node, NodeInput, NodeOptions, NodeOutput, Registry};
 use weft_persistence::{ExecutionRecord, Store};
+// Not every test binary uses both.
+#[allow(unused_imports)]
 pub use weft_test_support::{PgDatabase, eventually};
 
 /// A store on a fresh database, kept alive by its guard.
@@ -58,11 +60,16 @@ pub struct Probes {
     pub gate_max: AtomicUsize,
     pub gate_order: Mutex<Vec<Value>>,
     pub gate: tokio::sync::Semaphore,
+    /// `test.flaky` fails (permanently) while this is set.
+    pub flaky_fails: AtomicBool,
+    pub flaky_runs: AtomicUsize,
 }
 
 impl Default for Probes {
     fn default() -> Self {
         Self {
+            flaky_fails: AtomicBool::new(true),
+            flaky_runs: AtomicUsize::new(0),
             panics: AtomicUsize::new(0),
             gate_running: AtomicUsize::new(0),
             gate_max: AtomicUsize::new(0),
@@ -126,10 +133,49 @@ impl Node for GateNode {
     }
 }
 
+/// Fails with a permanent error while `Probes::flaky_fails` is set; otherwise outputs
+/// `{ran: true}` on top of `prev`.
+struct FlakyNode(Arc<Probes>);
+
+#[async_trait]
+impl Node for FlakyNode {
+    fn spec(&self) -> NodeSpec {
+        spec("test.flaky")
+    }
+    async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
+        self.0.flaky_runs.fetch_add(1, Ordering::SeqCst);
+        if self.0.flaky_fails.load(Ordering::SeqCst) {
+            return Err(NodeError::permanent("test.flaky is failing"));
+        }
+        let mut out = input.prev().clone();
+        if !out.is_object() {
+            out = json!({});
+        }
+        out["ran"] = json!(true);
+        Ok(NodeOutput::main(out))
+    }
+}
+
+/// Writes a `tracing` line from inside the node, and outputs `prev`.
+struct SayNode;
+
+#[async_trait]
+impl Node for SayNode {
+    fn spec(&self) -> NodeSpec {
+        spec("test.say")
+    }
+    async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
+        tracing::info!("test.say says hello");
+        Ok(NodeOutput::main(input.prev().clone()))
+    }
+}
+
 pub fn registry(probes: &Arc<Probes>) -> Arc<Registry> {
     let mut r = Registry::builtin(NodeOptions::default()).unwrap();
     r.register(Arc::new(PanicNode(probes.clone()))).unwrap();
     r.register(Arc::new(GateNode(probes.clone()))).unwrap();
+    r.register(Arc::new(FlakyNode(probes.clone()))).unwrap();
+    r.register(Arc::new(SayNode)).unwrap();
     Arc::new(r)
 }
 
@@ -193,6 +239,10 @@ impl Harness {
         .await
         .expect("execution finished in time")
         .unwrap()
+    }
+
+    pub async fn events(&self, id: ExecutionId) -> Vec<weft_core::EventEnvelope> {
+        self.backend.store.events(id, 0, 10_000).await.unwrap()
     }
 
     pub async fn event_types(&self, id: ExecutionId) -> Vec<String> {

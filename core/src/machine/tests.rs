@@ -76,6 +76,11 @@ struct Sim {
 
 impl Sim {
     fn new(def: &str, input: Value) -> Sim {
+        Sim::started_by(def, input, None)
+    }
+
+    /// An execution started by one trigger (`None`: every trigger).
+    fn started_by(def: &str, input: Value, trigger: Option<&str>) -> Sim {
         let wf = Arc::new(
             compile_text(def, Format::Json, &TestCatalog::new()).expect("valid test workflow"),
         );
@@ -89,8 +94,41 @@ impl Sim {
             running: Vec::new(),
             seed: 0,
         };
-        sim.record(ExecutionState::start_event(input, None, None, wid, 1));
+        sim.record(ExecutionState::start_event(
+            input,
+            None,
+            trigger.map(str::to_string),
+            wid,
+            1,
+        ));
         sim
+    }
+
+    /// Retries the finished execution, as the shell does: its node actors were stopped when
+    /// it ended, so nothing of them is left.
+    fn retry(&mut self) -> Vec<NodePath> {
+        let e = self
+            .state
+            .retry_event()
+            .expect("a failed or timed-out execution");
+        let Event::ExecutionRetried { nodes } = &e else {
+            panic!("not a retry event: {e:?}");
+        };
+        let nodes = nodes.clone();
+        self.running.clear();
+        self.record(e);
+        nodes
+    }
+
+    /// The attempts of `NodeScheduled` events for `path` from log index `from` on.
+    fn attempts(&self, path: &str, from: usize) -> Vec<u32> {
+        self.log[from..]
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::NodeScheduled { node, attempt } if node == path => Some(*attempt),
+                _ => None,
+            })
+            .collect()
     }
 
     fn record(&mut self, event: Event) {
@@ -368,6 +406,205 @@ fn merge_any_runs_on_the_first_input_and_all_waits() {
     assert_eq!(sim.output().as_object().unwrap().len(), 1);
 }
 
+#[test]
+fn only_the_chosen_trigger_starts_and_the_others_are_skipped() {
+    let def = r#"{"name": "two", "nodes": [
+      {"id": "hook", "type": "trigger.manual"}, {"id": "manual", "type": "trigger.manual"},
+      {"id": "from_hook", "type": "data.set", "config": {"fields": {"via": "hook"}, "keep_input": false}},
+      {"id": "from_manual", "type": "data.set", "config": {"fields": {"via": "manual"}, "keep_input": false}}],
+     "edges": [{"from": "hook", "to": "from_hook"}, {"from": "manual", "to": "from_manual"}]}"#;
+    let mut sim = Sim::started_by(def, json!({}), Some("hook"));
+    assert_eq!(sim.run(&mut Faithful).status(), ExecutionStatus::Succeeded);
+    assert_eq!(sim.output(), json!({"via": "hook"}));
+    let nodes = &sim.state.data().nodes;
+    assert_eq!(nodes["manual"].status, NodeStatus::Skipped);
+    assert_eq!(nodes["from_manual"].status, NodeStatus::Skipped);
+    assert_eq!(sim.state.data().trigger.as_deref(), Some("hook"));
+    // Without a choice every trigger starts.
+    let mut sim = Sim::new(def, json!({}));
+    sim.run(&mut Faithful);
+    assert_eq!(
+        sim.output(),
+        json!({"from_hook": {"via": "hook"}, "from_manual": {"via": "manual"}})
+    );
+}
+
+/// `http.request` fails (transient) until `ok_after` calls were made.
+struct FailFirst {
+    calls: u32,
+    ok_after: u32,
+}
+
+impl Outcomes for FailFirst {
+    fn run(&mut self, t: &NodeTask) -> Result<(Value, Vec<String>), NodeError> {
+        if t.type_name == "http.request" {
+            self.calls += 1;
+            if self.calls <= self.ok_after {
+                return Err(NodeError::transient(format!("503 #{}", self.calls)));
+            }
+            return Ok((json!({"status": 200}), vec!["main".into()]));
+        }
+        faithful(t)
+    }
+}
+
+#[test]
+fn a_retry_runs_the_failed_node_again_from_attempt_one_and_keeps_completed_outputs() {
+    let def = r#"{"name": "r", "nodes": [{"id": "start", "type": "trigger.manual"},
+      {"id": "prep", "type": "data.set", "config": {"fields": {"prepared": true}}},
+      {"id": "call", "type": "http.request", "retry": {"max_attempts": 2, "initial_interval_ms": 10}},
+      {"id": "out", "type": "data.transform", "config": {"filter": "{prep: .nodes.prep.prepared, status: .prev.status}"}}],
+     "edges": [{"from": "start", "to": "prep"}, {"from": "prep", "to": "call"}, {"from": "call", "to": "out"}]}"#;
+    let mut sim = Sim::new(def, json!({"k": 1}));
+    let mut outcomes = FailFirst {
+        calls: 0,
+        ok_after: 2,
+    };
+    assert_eq!(sim.run(&mut outcomes).status(), ExecutionStatus::Failed);
+    assert!(sim.state.retry_event().is_some());
+    let before = sim.log.len();
+    let finished_at = sim.state.data().finished_at;
+    assert!(finished_at.is_some());
+
+    assert_eq!(sim.retry(), vec!["call".to_string()]);
+    let d = sim.state.data();
+    assert_eq!(d.status, ExecutionStatus::Running);
+    assert_eq!((d.finished_at, d.error.as_ref()), (None, None));
+    assert!(!d.nodes.contains_key("call"));
+
+    assert_eq!(sim.run(&mut outcomes).status(), ExecutionStatus::Succeeded);
+    assert_eq!(sim.output(), json!({"prep": true, "status": 200}));
+    assert_eq!(sim.attempts("call", before), vec![1], "attempts start over");
+    assert!(
+        sim.attempts("start", before).is_empty() && sim.attempts("prep", before).is_empty(),
+        "completed nodes do not run again"
+    );
+    // Only a failed or timed-out execution can be retried.
+    assert!(sim.state.retry_event().is_none());
+    let wf = sim.state.workflow().clone();
+    assert_eq!(replay(&wf, None, &sim.log), sim.state);
+}
+
+#[test]
+fn a_retried_loop_runs_again_as_a_whole_and_a_timed_out_execution_resumes() {
+    let def = r#"{"name": "l", "nodes": [{"id": "start", "type": "trigger.manual"},
+      {"id": "each", "type": "flow.for_each", "config": {"items": [1, 2, 3], "max_concurrency": 1,
+        "body": {"nodes": [{"id": "x", "type": "http.request", "retry": {"max_attempts": 1}}]}}}],
+     "edges": [{"from": "start", "to": "each"}]}"#;
+    let mut sim = Sim::new(def, json!({}));
+    let mut outcomes = FailFirst {
+        calls: 0,
+        ok_after: 1,
+    };
+    assert_eq!(sim.run(&mut outcomes).status(), ExecutionStatus::Failed);
+    assert_eq!(sim.retry(), vec!["each".to_string()]);
+    assert!(sim.state.data().loops.is_empty());
+    assert!(
+        sim.state
+            .data()
+            .nodes
+            .keys()
+            .all(|p| !p.starts_with("each"))
+    );
+    assert_eq!(sim.run(&mut outcomes).status(), ExecutionStatus::Succeeded);
+    assert_eq!(sim.output().as_array().unwrap().len(), 3);
+
+    // Timed out while a node ran: the retry runs that node again with a fresh time limit.
+    let def = r#"{"name": "t", "settings": {"timeout_ms": 500}, "nodes": [{"id": "start", "type": "trigger.manual"},
+      {"id": "call", "type": "http.request"}], "edges": [{"from": "start", "to": "call"}]}"#;
+    let mut sim = Sim::new(def, json!({}));
+    sim.settle();
+    let t = sim.running.remove(0);
+    sim.record(Event::NodeCompleted {
+        node: t.path,
+        output: json!({}),
+        ports: vec!["main".into()],
+    });
+    sim.settle();
+    assert_eq!(sim.running.len(), 1, "call runs");
+    sim.now += 500;
+    sim.settle();
+    assert_eq!(sim.state.status(), ExecutionStatus::TimedOut);
+    let before = sim.log.len();
+    assert_eq!(sim.retry(), vec!["call".to_string()]);
+    assert_eq!(sim.state.data().deadline, Some(sim.now + 500));
+    assert_eq!(
+        sim.run(&mut Faithful2xx).status(),
+        ExecutionStatus::Succeeded
+    );
+    assert_eq!(sim.attempts("call", before), vec![1]);
+}
+
+/// Every `http.request` answers 200.
+struct Faithful2xx;
+
+impl Outcomes for Faithful2xx {
+    fn run(&mut self, t: &NodeTask) -> Result<(Value, Vec<String>), NodeError> {
+        if t.type_name == "http.request" {
+            return Ok((json!({"status": 200}), vec!["main".into()]));
+        }
+        faithful(t)
+    }
+}
+
+#[test]
+fn a_retried_call_starts_a_new_child() {
+    let def = r#"{"name": "c", "nodes": [{"id": "start", "type": "trigger.manual"},
+      {"id": "call", "type": "flow.call", "config": {"workflow_id": "00000000-0000-0000-0000-000000000001"}}],
+     "edges": [{"from": "start", "to": "call"}]}"#;
+    let mut sim = Sim::new(def, json!({}));
+    let children = |sim: &Sim| -> Vec<ExecutionId> {
+        sim.log
+            .iter()
+            .filter_map(|e| match e.event {
+                Event::ChildStarted { child_id, .. } => Some(child_id),
+                _ => None,
+            })
+            .collect()
+    };
+    sim.settle();
+    let t = sim.running.remove(0);
+    sim.record(Event::NodeCompleted {
+        node: t.path,
+        output: json!({}),
+        ports: vec!["main".into()],
+    });
+    sim.settle();
+    let first = children(&sim);
+    assert_eq!(first, vec![sim.state.data().id.child("call")]);
+    sim.record(Event::NodeAttemptFailed {
+        node: "call".into(),
+        attempt: 1,
+        error: NodeError::permanent("child failed"),
+        seed: 0,
+    });
+    sim.settle();
+    assert_eq!(sim.state.status(), ExecutionStatus::Failed);
+    sim.retry();
+    sim.settle();
+    let all = children(&sim);
+    assert_eq!(all.len(), 2);
+    assert_ne!(all[0], all[1], "a fresh child for the retried call");
+}
+
+#[test]
+fn log_events_change_nothing_but_the_seq() {
+    let mut sim = Sim::new(BRANCH, json!({"n": 1}));
+    sim.settle();
+    let before = sim.state.data().clone();
+    sim.record(Event::Log {
+        node: Some("start".into()),
+        level: crate::event::LogLevel::Info,
+        message: "hello".into(),
+        fields: json!({"a": 1}),
+    });
+    let mut after = sim.state.data().clone();
+    assert_eq!(after.seq, before.seq + 1);
+    after.seq = before.seq;
+    assert_eq!(after, before);
+    assert_eq!(sim.run(&mut Faithful).status(), ExecutionStatus::Succeeded);
+}
+
 // ---- property tests ----------------------------------------------------------------------
 
 /// A random DAG: node 0 is the trigger; node i > 0 has 1–2 incoming edges from earlier
@@ -508,11 +745,34 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn every_run_terminates_and_replay_from_any_snapshot_matches(s in spec(), seed in 1u64..u64::MAX, fail_pct in 0u64..60, snap_every in 1u64..6) {
+    fn every_run_terminates_and_replay_from_any_snapshot_matches(s in spec(), seed in 1u64..u64::MAX, fail_pct in 0u64..60, snap_every in 1u64..6, retries in 0u32..3) {
         let def = build(&s);
         let mut sim = Sim::new(&def, json!({"items": s.items}));
         let mut chaos = Chaos { rng: seed, fail_pct };
-        let status = sim.run_with_snapshots(&mut chaos, |seq| seq % snap_every == 0).status();
+        let mut status = sim.run_with_snapshots(&mut chaos, |seq| seq % snap_every == 0).status();
+        // Some failed executions are retried (up to `retries` times), each retry running
+        // through the same checks as a first run.
+        for _ in 0..retries {
+            if status != ExecutionStatus::Failed {
+                break;
+            }
+            let completed: Vec<NodePath> = sim.state.data().nodes.iter()
+                .filter(|(p, r)| r.status == NodeStatus::Completed && !p.contains('/'))
+                .map(|(p, _)| p.clone())
+                .collect();
+            let from = sim.log.len();
+            let reset = sim.retry();
+            prop_assert!(!reset.is_empty(), "a failed execution has a node to retry");
+            status = sim.run_with_snapshots(&mut chaos, |seq| seq % snap_every == 0).status();
+            for p in &reset {
+                if let Some(first) = sim.attempts(p, from).first() {
+                    prop_assert_eq!(*first, 1, "attempts of {} start over", p);
+                }
+            }
+            for p in &completed {
+                prop_assert!(sim.attempts(p, from).is_empty(), "completed {} ran again", p);
+            }
+        }
         prop_assert!(status.is_terminal());
         prop_assert!(matches!(status, ExecutionStatus::Succeeded | ExecutionStatus::Failed));
         let wf = sim.state.workflow().clone();

@@ -1,4 +1,5 @@
-//! HTTP node types: `http.request`.
+//! HTTP node types: `http.request`, and `http.respond` ([`respond`]), which answers a
+//! webhook.
 //!
 //! One shared client per process (connection pooling, one TLS setup), built from
 //! [`HttpOptions`]: the [`ssrf`] guard as its only DNS resolver and as its redirect policy,
@@ -10,6 +11,7 @@
 //! `permanent`, network trouble `transient`, running out of time `timeout`, a URL the guard
 //! refuses `permanent`, a config that cannot make a request `config`.
 
+pub mod respond;
 pub mod ssrf;
 
 use crate::config::{object_schema, parse_config};
@@ -27,6 +29,8 @@ use url::Url;
 use weft_core::catalog::ConfigProblem;
 use weft_core::expr::Template;
 use weft_core::{Jitter, NodeError, NodeSpec, Ports, RetryPolicy};
+
+pub use respond::RespondNode;
 
 /// Most bytes of an error response's body kept in the error details.
 const ERROR_BODY_EXCERPT: usize = 1024;

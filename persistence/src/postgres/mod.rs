@@ -7,16 +7,17 @@
 //! ([`Store::create_executions`], `queries::INSERT_EXECUTIONS`). Everything else is plain
 //! single-row SQL.
 
+mod access;
 mod queries;
 
 use crate::common::{
     BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
-    every_status, execution_id_taken, now_millis, page_limit, parse_status, scrub,
-    stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    every_status, execution_id_taken, now_millis, page_limit, parse_status, reopen_refused_error,
+    scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
-    Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Result, Snapshot,
-    Store, StoreError, WorkflowRecord, WorkflowVersion, redact_url,
+    Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, PoolStats, Result,
+    Snapshot, Store, StoreError, WorkflowRecord, WorkflowVersion, redact_url,
 };
 use async_trait::async_trait;
 use serde_json::Value;
@@ -106,6 +107,13 @@ fn connect_error(err: StoreError, url: &str) -> StoreError {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+        }
     }
 
     async fn ping(&self) -> Result<()> {
@@ -384,23 +392,26 @@ impl Store for PgStore {
 
     #[instrument(skip_all, fields(execution_id = %id, epoch))]
     async fn claim_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord> {
-        let claimed = sqlx::query(queries::CLAIM_EXECUTION)
-            .bind(id.0)
-            .bind(to_i64(epoch, "epoch")?)
-            .fetch_optional(&self.pool)
-            .await?;
-        if let Some(row) = claimed {
-            return execution_from_row(&row);
-        }
-        // Only explains the refusal: a row that changed since is still refused correctly.
-        let current: Option<(String, i64)> = sqlx::query_as(queries::CLAIM_STATE)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        let current = current
-            .map(|(status, owner)| parse_status(&status).map(|s| (s, owner)))
-            .transpose()?;
-        Err(claim_refused_error(id, current, epoch))
+        claim(
+            &self.pool,
+            queries::CLAIM_EXECUTION,
+            id,
+            epoch,
+            claim_refused_error,
+        )
+        .await
+    }
+
+    #[instrument(skip_all, fields(execution_id = %id, epoch))]
+    async fn reopen_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord> {
+        claim(
+            &self.pool,
+            queries::REOPEN_EXECUTION,
+            id,
+            epoch,
+            reopen_refused_error,
+        )
+        .await
     }
 
     async fn unfinished_executions(
@@ -424,6 +435,34 @@ impl Store for PgStore {
             .await?;
         rows.iter().map(summary_from_row).collect()
     }
+}
+
+/// Takes ownership of an execution with `query` (`CLAIM_EXECUTION` or `REOPEN_EXECUTION`);
+/// when the row is refused, `refused` explains why from its status and owner epoch.
+async fn claim(
+    pool: &PgPool,
+    query: &'static str,
+    id: ExecutionId,
+    epoch: u64,
+    refused: fn(ExecutionId, Option<(ExecutionStatus, i64)>, u64) -> StoreError,
+) -> Result<ExecutionRecord> {
+    let claimed = sqlx::query(query)
+        .bind(id.0)
+        .bind(to_i64(epoch, "epoch")?)
+        .fetch_optional(pool)
+        .await?;
+    if let Some(row) = claimed {
+        return execution_from_row(&row);
+    }
+    // Only explains the refusal: a row that changed since is still refused correctly.
+    let current: Option<(String, i64)> = sqlx::query_as(queries::CLAIM_STATE)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?;
+    let current = current
+        .map(|(status, owner)| parse_status(&status).map(|s| (s, owner)))
+        .transpose()?;
+    Err(refused(id, current, epoch))
 }
 
 impl PgStore {

@@ -9,8 +9,8 @@
 //! planner only uses the partial indexes of the migration when a query's predicate implies
 //! theirs.
 
-use crate::ExecutionFilter;
-use crate::common::page_limit;
+use crate::common::{ActionMatch, action_match, page_limit};
+use crate::{AuditFilter, ExecutionFilter};
 use sqlx::{Postgres, QueryBuilder};
 
 /// The columns `execution_from_row` reads, in a macro so `concat!` can build `&'static str`
@@ -232,6 +232,14 @@ pub(super) const CLAIM_EXECUTION: &str = concat!(
     execution_columns!()
 );
 
+/// `CLAIM_EXECUTION` for a retry: only a failed or timed-out execution is taken.
+pub(super) const REOPEN_EXECUTION: &str = concat!(
+    "UPDATE executions SET owner_epoch = $2 \
+     WHERE id = $1 AND owner_epoch <= $2 AND status IN ('failed', 'timed_out') \
+     RETURNING ",
+    execution_columns!()
+);
+
 pub(super) const CLAIM_STATE: &str = "SELECT status, owner_epoch FROM executions WHERE id = $1";
 
 /// `$1` is the cursor; the nil UUID sorts before every id.
@@ -249,3 +257,252 @@ pub(super) const DUE_EXECUTIONS: &str = concat!(
      WHERE wake_at IS NOT NULL AND status IN ('queued', 'running', 'waiting') AND wake_at <= $1 \
      ORDER BY wake_at LIMIT $2"
 );
+
+// ---- access: users -----------------------------------------------------------------------
+
+/// The columns `user_from_row` reads.
+macro_rules! user_columns {
+    () => {
+        "id, username, password_hash, role, totp_secret, disabled, failed_logins, locked_until, \
+         created_at, updated_at"
+    };
+}
+
+macro_rules! refresh_token_columns {
+    () => {
+        "id, family_id, user_id, token_hash, created_at, expires_at, used_at, revoked_at"
+    };
+}
+
+macro_rules! api_key_columns {
+    () => {
+        "id, name, prefix, key_hash, role, created_by, created_at, expires_at, last_used_at, \
+         revoked_at"
+    };
+}
+
+/// Everything of a credential but its sealed secret: lists and reads never load it.
+macro_rules! credential_columns {
+    () => {
+        "id, name, kind, created_by, created_at, updated_at"
+    };
+}
+
+macro_rules! audit_columns {
+    () => {
+        "id, at, principal, action, resource, status, ip, request_id, detail"
+    };
+}
+
+pub(super) const INSERT_USER: &str = "INSERT INTO users \
+     (id, username, password_hash, role, disabled, failed_logins, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, false, 0, $5, $5)";
+
+pub(super) const SELECT_USER: &str =
+    concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+
+pub(super) const SELECT_USER_BY_NAME: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE username = $1"
+);
+
+pub(super) const LIST_USERS: &str =
+    concat!("SELECT ", user_columns!(), " FROM users ORDER BY username");
+
+pub(super) const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
+
+/// A NULL parameter leaves its column as it is; `$5` says whether to set the TOTP secret (to
+/// `$6`, which may be NULL: MFA off).
+pub(super) const UPDATE_USER: &str = concat!(
+    "UPDATE users SET password_hash = COALESCE($2, password_hash), role = COALESCE($3, role), \
+     disabled = COALESCE($4, disabled), totp_secret = CASE WHEN $5 THEN $6 ELSE totp_secret END, \
+     updated_at = $7 WHERE id = $1 RETURNING ",
+    user_columns!()
+);
+
+pub(super) const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
+
+/// One failed login, counted in a single statement: concurrent failures queue on the row lock
+/// and each re-reads the count the previous one left, so none is lost. Reaching `$3` failures
+/// (`$3` > 0) locks the account until `$4` and starts the count again.
+pub(super) const RECORD_LOGIN_FAILURE: &str = concat!(
+    "UPDATE users SET \
+     failed_logins = CASE WHEN $3 > 0 AND failed_logins + 1 >= $3 THEN 0 \
+                          ELSE failed_logins + 1 END, \
+     locked_until = CASE WHEN $3 > 0 AND failed_logins + 1 >= $3 THEN $4 ELSE locked_until END, \
+     updated_at = $2 \
+     WHERE id = $1 RETURNING ",
+    user_columns!()
+);
+
+pub(super) const RECORD_LOGIN_SUCCESS: &str = "UPDATE users \
+     SET failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $1";
+
+// ---- access: refresh tokens --------------------------------------------------------------
+
+pub(super) const INSERT_REFRESH_TOKEN: &str = concat!(
+    "INSERT INTO refresh_tokens (",
+    refresh_token_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+);
+
+/// Uses the token up if it is live, in one statement. Of two concurrent uses the second waits
+/// for the first's row lock, then re-checks the row as the first left it (READ COMMITTED) and
+/// no longer matches: exactly one gets the token.
+pub(super) const USE_REFRESH_TOKEN: &str = concat!(
+    "UPDATE refresh_tokens SET used_at = $2 \
+     WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
+     RETURNING ",
+    refresh_token_columns!()
+);
+
+pub(super) const SELECT_REFRESH_TOKEN: &str = concat!(
+    "SELECT ",
+    refresh_token_columns!(),
+    " FROM refresh_tokens WHERE token_hash = $1"
+);
+
+/// Keeps the first revocation time of tokens revoked before.
+pub(super) const REVOKE_REFRESH_FAMILY: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
+
+pub(super) const REVOKE_USER_REFRESH_TOKENS: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+
+// ---- access: API keys --------------------------------------------------------------------
+
+pub(super) const INSERT_API_KEY: &str = "INSERT INTO api_keys \
+     (id, name, prefix, key_hash, role, created_by, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub(super) const SELECT_API_KEY_BY_HASH: &str = concat!(
+    "SELECT ",
+    api_key_columns!(),
+    " FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+);
+
+pub(super) const LIST_API_KEYS: &str = concat!(
+    "SELECT ",
+    api_key_columns!(),
+    " FROM api_keys ORDER BY created_at DESC, id DESC"
+);
+
+/// Matches the key even when it was revoked before (keeping that first time), so no match
+/// means no such key.
+pub(super) const REVOKE_API_KEY: &str =
+    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
+
+pub(super) const REVOKE_USER_API_KEYS: &str =
+    "UPDATE api_keys SET revoked_at = $2 WHERE created_by = $1 AND revoked_at IS NULL";
+
+/// Never moves `last_used_at` back (touches may arrive out of order).
+pub(super) const TOUCH_API_KEY: &str = "UPDATE api_keys SET last_used_at = \
+     CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END \
+     WHERE id = $1";
+
+// ---- access: credentials -----------------------------------------------------------------
+
+pub(super) const INSERT_CREDENTIAL: &str = "INSERT INTO credentials \
+     (id, name, kind, sealed, created_by, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $6)";
+
+pub(super) const SELECT_CREDENTIAL: &str = concat!(
+    "SELECT ",
+    credential_columns!(),
+    " FROM credentials WHERE id = $1"
+);
+
+pub(super) const SELECT_CREDENTIAL_SECRET: &str = "SELECT sealed FROM credentials WHERE id = $1";
+
+pub(super) const LIST_CREDENTIALS: &str = concat!(
+    "SELECT ",
+    credential_columns!(),
+    " FROM credentials ORDER BY name"
+);
+
+/// A NULL parameter leaves its column as it is.
+pub(super) const UPDATE_CREDENTIAL: &str = concat!(
+    "UPDATE credentials SET name = COALESCE($2, name), kind = COALESCE($3, kind), \
+     sealed = COALESCE($4, sealed), updated_at = $5 WHERE id = $1 RETURNING ",
+    credential_columns!()
+);
+
+pub(super) const DELETE_CREDENTIAL: &str = "DELETE FROM credentials WHERE id = $1";
+
+// ---- access: audit log -------------------------------------------------------------------
+
+/// A batch of entries in one statement (so it commits or fails whole); ids follow the input
+/// order. `$8` holds each detail as JSON text (see the module doc on `json`).
+pub(super) const INSERT_AUDIT: &str = "\
+INSERT INTO audit_log (at, principal, action, resource, status, ip, request_id, detail)
+SELECT a.at, a.principal, a.action, a.resource, a.status, a.ip, a.request_id, a.detail::json
+FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[],
+            $7::text[], $8::text[])
+     WITH ORDINALITY AS a (at, principal, action, resource, status, ip, request_id, detail, ord)
+ORDER BY a.ord";
+
+/// Newest first with the optional filters; only the filters present appear in the SQL.
+/// Prefixes compare with `starts_with`, not `LIKE`, so `%` and `_` in them are plain
+/// characters.
+pub(super) fn list_audit(filter: &AuditFilter) -> QueryBuilder<Postgres> {
+    let mut q = QueryBuilder::new(concat!(
+        "SELECT ",
+        audit_columns!(),
+        " FROM audit_log WHERE true"
+    ));
+    if let Some(principal) = &filter.principal {
+        q.push(" AND principal = ").push_bind(principal.clone());
+    }
+    match action_match(filter) {
+        Some(ActionMatch::Exact(action)) => {
+            q.push(" AND action = ").push_bind(action.to_string());
+        }
+        Some(ActionMatch::Prefix(prefix)) => {
+            q.push(" AND starts_with(action, ")
+                .push_bind(prefix.to_string())
+                .push(")");
+        }
+        None => {}
+    }
+    if let Some(resource) = &filter.resource {
+        q.push(" AND starts_with(resource, ")
+            .push_bind(resource.clone())
+            .push(")");
+    }
+    if let Some(since) = filter.since {
+        q.push(" AND at >= ").push_bind(since);
+    }
+    if let Some(until) = filter.until {
+        q.push(" AND at < ").push_bind(until);
+    }
+    if let Some(before) = filter.before {
+        q.push(" AND id < ").push_bind(before);
+    }
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(page_limit(filter.limit));
+    q
+}
+
+// ---- access: webhook routes --------------------------------------------------------------
+
+/// Taken first by every replacement of routes, until commit: replacements queue behind one
+/// another (they are rare: a workflow save or delete), so a path cannot be checked free by two
+/// of them at once, nor can two replacements of one workflow's routes mix. Readers
+/// (`SELECT`) are not blocked.
+pub(super) const LOCK_WEBHOOK_ROUTES: &str =
+    "LOCK TABLE webhook_routes IN SHARE ROW EXCLUSIVE MODE";
+
+/// The first of the paths `$1` held by a workflow other than `$2`.
+pub(super) const WEBHOOK_PATH_TAKEN: &str = "SELECT path, workflow_id FROM webhook_routes \
+     WHERE path = ANY($1) AND workflow_id <> $2 ORDER BY path LIMIT 1";
+
+pub(super) const DELETE_WORKFLOW_WEBHOOK_ROUTES: &str =
+    "DELETE FROM webhook_routes WHERE workflow_id = $1";
+
+/// Every route of one workflow (`$1`), its paths and node ids paired by position.
+pub(super) const INSERT_WEBHOOK_ROUTES: &str = "INSERT INTO webhook_routes (path, workflow_id, node_id) \
+     SELECT r.path, $1, r.node_id FROM UNNEST($2::text[], $3::text[]) AS r (path, node_id)";
+
+pub(super) const LIST_WEBHOOK_ROUTES: &str =
+    "SELECT path, workflow_id, node_id FROM webhook_routes ORDER BY path";

@@ -13,16 +13,17 @@
 //! the path of every start and every step; deployments that need power-loss durability run
 //! PostgreSQL.
 
+mod access;
 mod queries;
 
 use crate::common::{
     BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
-    every_status, execution_id_taken, now_millis, page_limit, parse_status, scrub,
-    stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    every_status, execution_id_taken, now_millis, page_limit, parse_status, reopen_refused_error,
+    scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
-    Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Result, Snapshot,
-    Store, StoreError, WorkflowRecord, WorkflowVersion, redact_url,
+    Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, PoolStats, Result,
+    Snapshot, Store, StoreError, WorkflowRecord, WorkflowVersion, redact_url,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -61,6 +62,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// The same pool as `writer` for an in-memory database.
     reader: SqlitePool,
+    /// `reader` is `writer` (in-memory): count its connections once.
+    one_pool: bool,
 }
 
 impl SqliteStore {
@@ -89,6 +92,7 @@ impl SqliteStore {
             SqliteStore {
                 writer: pool.clone(),
                 reader: pool,
+                one_pool: true,
             }
         } else {
             let options = options
@@ -115,7 +119,11 @@ impl SqliteStore {
                 .max_connections(READ_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with(options);
-            SqliteStore { writer, reader }
+            SqliteStore {
+                writer,
+                reader,
+                one_pool: false,
+            }
         };
 
         sqlx::migrate!("./migrations/sqlite")
@@ -147,6 +155,18 @@ fn connect_error(err: StoreError, url: &str) -> StoreError {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        let mut stats = PoolStats {
+            size: self.writer.size(),
+            idle: self.writer.num_idle() as u32,
+        };
+        if !self.one_pool {
+            stats.size += self.reader.size();
+            stats.idle += self.reader.num_idle() as u32;
+        }
+        stats
     }
 
     async fn ping(&self) -> Result<()> {
@@ -410,25 +430,14 @@ impl Store for SqliteStore {
 
     #[instrument(skip_all, fields(execution_id = %id, epoch))]
     async fn claim_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord> {
-        let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
-        let claimed = sqlx::query(queries::CLAIM_EXECUTION)
-            .bind(id.0.hyphenated())
-            .bind(to_i64(epoch, "epoch")?)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = claimed {
-            let record = execution_from_row(&row)?;
-            tx.commit().await?;
-            return Ok(record);
-        }
-        let current: Option<(String, i64)> = sqlx::query_as(queries::CLAIM_STATE)
-            .bind(id.0.hyphenated())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = current
-            .map(|(status, owner)| parse_status(&status).map(|s| (s, owner)))
-            .transpose()?;
-        Err(claim_refused_error(id, current, epoch))
+        self.claim(queries::CLAIM_EXECUTION, id, epoch, claim_refused_error)
+            .await
+    }
+
+    #[instrument(skip_all, fields(execution_id = %id, epoch))]
+    async fn reopen_execution(&self, id: ExecutionId, epoch: u64) -> Result<ExecutionRecord> {
+        self.claim(queries::REOPEN_EXECUTION, id, epoch, reopen_refused_error)
+            .await
     }
 
     async fn unfinished_executions(
@@ -458,6 +467,37 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Takes ownership of an execution with `query` (`CLAIM_EXECUTION` or
+    /// `REOPEN_EXECUTION`); when the row is refused, `refused` explains why from its status
+    /// and owner epoch.
+    async fn claim(
+        &self,
+        query: &'static str,
+        id: ExecutionId,
+        epoch: u64,
+        refused: fn(ExecutionId, Option<(ExecutionStatus, i64)>, u64) -> StoreError,
+    ) -> Result<ExecutionRecord> {
+        let mut tx = self.writer.begin_with(BEGIN_WRITE).await?;
+        let claimed = sqlx::query(query)
+            .bind(id.0.hyphenated())
+            .bind(to_i64(epoch, "epoch")?)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = claimed {
+            let record = execution_from_row(&row)?;
+            tx.commit().await?;
+            return Ok(record);
+        }
+        let current: Option<(String, i64)> = sqlx::query_as(queries::CLAIM_STATE)
+            .bind(id.0.hyphenated())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = current
+            .map(|(status, owner)| parse_status(&status).map(|s| (s, owner)))
+            .transpose()?;
+        Err(refused(id, current, epoch))
+    }
+
     /// Inserts a create batch in one transaction, one prepared statement per item (the write
     /// connection runs them back to back, and the commit is what costs). Items go in round
     /// order (see [`CreatePlan`]), which gives each the outcome a lone `create_execution` would.

@@ -1,6 +1,9 @@
 //! The behaviour every [`Store`] backend must have. Each function is one test; `tests/store.rs`
 //! runs all of them against SQLite and PostgreSQL.
 
+mod access;
+pub use access::*;
+
 use crate::support::{NOW, TestStore, append, create_execution, events_after, new_execution};
 use serde_json::json;
 use std::collections::HashSet;
@@ -551,6 +554,7 @@ fn every_event() -> Vec<EventEnvelope> {
                 node: "call".into(),
             }),
             trigger: Some("webhook".into()),
+            correlation_id: Some("req-42".into()),
         },
         Event::NodeScheduled {
             node: "fetch".into(),
@@ -607,6 +611,15 @@ fn every_event() -> Vec<EventEnvelope> {
         Event::CancelRequested {
             reason: "operator said so — ünïcode".into(),
         },
+        Event::ExecutionRetried {
+            nodes: vec!["fetch".into(), "each".into()],
+        },
+        Event::Log {
+            node: Some("each[1]/say".into()),
+            level: weft_core::LogLevel::Warn,
+            message: "stock low".into(),
+            fields: json!({"sku": "a-1", "left": 2}),
+        },
         Event::ExecutionFinished {
             status: ExecutionStatus::Failed,
             output: None,
@@ -631,13 +644,15 @@ fn every_event() -> Vec<EventEnvelope> {
             Event::IterationStarted { .. } => 10,
             Event::IterationCompleted { .. } => 11,
             Event::CancelRequested { .. } => 12,
-            Event::ExecutionFinished { .. } => 13,
+            Event::ExecutionRetried { .. } => 13,
+            Event::Log { .. } => 14,
+            Event::ExecutionFinished { .. } => 15,
         })
         .collect();
     kinds.dedup();
     assert_eq!(
         kinds,
-        (0..14).collect::<Vec<_>>(),
+        (0..16).collect::<Vec<_>>(),
         "one event of every kind, in order"
     );
     events
@@ -677,12 +692,12 @@ pub async fn events_round_trip_every_variant(db: &TestStore) {
 
     assert_eq!(store.events(id, 0, 100).await.unwrap(), events);
     assert_eq!(store.events(id, 5, 3).await.unwrap(), events[5..8]);
-    assert!(store.events(id, 14, 10).await.unwrap().is_empty());
+    assert!(store.events(id, 16, 10).await.unwrap().is_empty());
 
     let record = store.get_execution(id).await.unwrap();
     assert_eq!(
         (record.version, record.status),
-        (14, ExecutionStatus::Failed)
+        (16, ExecutionStatus::Failed)
     );
     assert_eq!(
         record.error,
@@ -1080,6 +1095,103 @@ pub async fn claims_fence_older_owners(db: &TestStore) {
 
     let err = store
         .claim_execution(ExecutionId::new(), 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}
+
+pub async fn a_failed_execution_reopens_for_a_retry(db: &TestStore) {
+    let store = &db.store;
+    let id = create_execution(store.as_ref()).await;
+    // Running is not retryable: nothing to reopen.
+    store.claim_execution(id, 3).await.unwrap();
+    store
+        .append(vec![append(id, 0, 3, 2)])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    let err = store.reopen_execution(id, 4).await.unwrap_err();
+    assert!(
+        err.is_conflict() && err.to_string().contains("running"),
+        "{err:?}"
+    );
+
+    let failed = Append {
+        error: Some(json!({"kind": "permanent", "message": "no"})),
+        ..append(id, 2, 3, 1).with_status(ExecutionStatus::Failed)
+    };
+    store.append(vec![failed]).await.pop().unwrap().unwrap();
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(record.finished_at, Some(NOW + 1_000));
+    // An older epoch may not take it; a newer one may, and the status stays until it writes.
+    let err = store.reopen_execution(id, 2).await.unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    let reopened = store.reopen_execution(id, 7).await.unwrap();
+    assert_eq!(
+        (reopened.status, reopened.owner_epoch, reopened.version),
+        (ExecutionStatus::Failed, 7, 3)
+    );
+    // A plain claim still refuses a finished execution.
+    assert!(
+        store
+            .claim_execution(id, 8)
+            .await
+            .unwrap_err()
+            .is_conflict()
+    );
+
+    // The retry's append moves the row back to running: error and finish time are cleared.
+    let retried = Append {
+        now: NOW + 5_000,
+        ..append(id, 3, 7, 2)
+    };
+    store.append(vec![retried]).await.pop().unwrap().unwrap();
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(
+        (
+            record.status,
+            record.version,
+            record.error,
+            record.finished_at
+        ),
+        (ExecutionStatus::Running, 5, None, None)
+    );
+    assert_eq!(
+        store
+            .unfinished_executions(None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>(),
+        vec![id],
+        "a retried execution is recovered like any running one"
+    );
+    // Finishing again records the new finish time.
+    let done = Append {
+        now: NOW + 9_000,
+        ..append(id, 5, 7, 1).with_status(ExecutionStatus::Succeeded)
+    };
+    store.append(vec![done]).await.pop().unwrap().unwrap();
+    let record = store.get_execution(id).await.unwrap();
+    assert_eq!(
+        (record.status, record.finished_at),
+        (ExecutionStatus::Succeeded, Some(NOW + 9_000))
+    );
+    let err = store.reopen_execution(id, 9).await.unwrap_err();
+    assert!(err.to_string().contains("succeeded"), "{err:?}");
+
+    // Timed out is retryable too; an unknown id is not found.
+    let other = create_execution(store.as_ref()).await;
+    let timed_out = append(other, 0, 0, 1).with_status(ExecutionStatus::TimedOut);
+    store.append(vec![timed_out]).await.pop().unwrap().unwrap();
+    assert_eq!(
+        store.reopen_execution(other, 1).await.unwrap().owner_epoch,
+        1
+    );
+    let err = store
+        .reopen_execution(ExecutionId::new(), 1)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");

@@ -10,13 +10,16 @@ use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 use std::sync::Arc;
 use tempfile::TempDir;
 use weft_core::{Event, EventEnvelope, ExecutionId, ExecutionStatus, Millis, WorkflowId};
-use weft_persistence::{Append, NewExecution, Store};
+use weft_persistence::{Append, Database, NewExecution, Store};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A store on a database of its own.
 pub struct TestStore {
+    /// The engine's face of `database`.
     pub store: Arc<dyn Store>,
+    /// The whole database, for the access store's tests.
+    pub database: Arc<dyn Database>,
     /// Opens another instance on the same database, as a second engine process would.
     pub url: String,
     // Declared last: dropped after the store, so its pool is gone first.
@@ -39,12 +42,13 @@ pub async fn sqlite() -> TestStore {
         "sqlite://{}",
         dir.path().join("data").join("weft.db").display()
     );
-    let store = weft_persistence::connect(&url)
+    let database = weft_persistence::connect_database(&url)
         .await
         .expect("open the sqlite store");
-    assert_eq!(store.backend(), "sqlite");
+    assert_eq!(database.backend(), "sqlite");
     TestStore {
-        store,
+        store: database.clone(),
+        database,
         url,
         _database: TestDatabase::Sqlite(dir),
     }
@@ -70,7 +74,7 @@ pub async fn postgres() -> TestStore {
         .expect("create the test database");
     let _ = admin.close().await;
     // From here on the guard drops the database, even if connecting fails.
-    let database = PgDatabase {
+    let pg_database = PgDatabase {
         admin_url: admin_url.clone(),
         name: name.clone(),
     };
@@ -78,14 +82,15 @@ pub async fn postgres() -> TestStore {
         .rsplit_once('/')
         .expect("the admin URL names a database");
     let url = format!("{base}/{name}");
-    let store = weft_persistence::connect(&url)
+    let database = weft_persistence::connect_database(&url)
         .await
         .expect("open the postgres store");
-    assert_eq!(store.backend(), "postgres");
+    assert_eq!(database.backend(), "postgres");
     TestStore {
-        store,
+        store: database.clone(),
+        database,
         url,
-        _database: TestDatabase::Postgres(database),
+        _database: TestDatabase::Postgres(pg_database),
     }
 }
 

@@ -7,6 +7,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use weft_actors::EngineConfig;
+use weft_gateway::GatewayOptions;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -17,11 +18,12 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Where embedded mode keeps its SQLite database.
     pub data_dir: PathBuf,
+    /// An EnvFilter: a level, or per-module levels (`info,weft_actors=debug,sqlx=warn`).
     pub log_level: String,
     pub log_format: LogFormat,
-    /// Largest request body the API accepts, in bytes.
-    pub max_body_bytes: usize,
     pub engine: EngineConfig,
+    /// The HTTP API: limits, auth, rate limits, CORS, the web app.
+    pub gateway: GatewayOptions,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -38,9 +40,9 @@ impl Default for Settings {
             database_url: None,
             data_dir: PathBuf::from("./weft-data"),
             log_level: "info".into(),
-            log_format: LogFormat::Pretty,
-            max_body_bytes: 4 * 1024 * 1024,
+            log_format: LogFormat::Json,
             engine: EngineConfig::default(),
+            gateway: GatewayOptions::default(),
         }
     }
 }
@@ -53,8 +55,8 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "log_level",
     "log_format",
-    "max_body_bytes",
     "engine",
+    "gateway",
 ];
 
 impl Settings {
@@ -73,7 +75,21 @@ impl Settings {
                 .to_ascii_lowercase();
             ENV_KEYS.contains(&top.as_str())
         }));
-        f.extract().map_err(Box::new)
+        let mut settings: Settings = f.extract().map_err(Box::new)?;
+        // The brief's names for these two secrets.
+        if settings.gateway.auth.admin_password.is_none() {
+            settings.gateway.auth.admin_password = std::env::var("WEFT_ADMIN_PASSWORD").ok();
+        }
+        if settings.gateway.auth.master_key.is_none() {
+            settings.gateway.auth.master_key = std::env::var("WEFT_MASTER_KEY").ok();
+        }
+        if settings.gateway.web_dist.is_none() {
+            let dist = PathBuf::from("web/dist");
+            if dist.join("index.html").is_file() {
+                settings.gateway.web_dist = Some(dist);
+            }
+        }
+        Ok(settings)
     }
 
     /// The database URL in effect: the configured one or the embedded SQLite file.

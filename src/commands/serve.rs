@@ -10,7 +10,7 @@ use weft_actors::Engine;
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// TOML config file (settings: listen, database_url, data_dir, log_level, log_format,
-    /// max_body_bytes, [engine]).
+    /// [engine], [gateway]; see docs/operations.md).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Address to listen on (default 127.0.0.1:8080).
@@ -49,6 +49,21 @@ pub fn run(args: ServeArgs) -> ExitCode {
             .database_url
             .as_deref()
             .map(weft_persistence::redact_url);
+        // Secrets are never printed.
+        if shown.gateway.metrics_token.is_some() {
+            shown.gateway.metrics_token = Some("***".into());
+        }
+        let auth = &mut shown.gateway.auth;
+        let gateway_secrets = [
+            &mut auth.jwt_secret,
+            &mut auth.admin_password,
+            &mut auth.master_key,
+        ];
+        for secret in gateway_secrets {
+            if secret.is_some() {
+                *secret = Some("***".into());
+            }
+        }
         match toml::to_string_pretty(&shown) {
             Ok(t) => print!("{t}"),
             Err(e) => eprintln!("error: {e}"),
@@ -83,26 +98,34 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             )
         })?;
     }
-    let store = weft_persistence::connect(&url).await.with_context(|| {
-        format!(
-            "opening the database {}",
-            weft_persistence::redact_url(&url)
-        )
-    })?;
+    let db = weft_persistence::connect_database(&url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                weft_persistence::redact_url(&url)
+            )
+        })?;
     let registry = Arc::new(super::registry()?);
+    let store: Arc<dyn weft_persistence::Store> = db.clone();
     let engine = Engine::start(settings.engine.clone(), store, registry)
         .await
         .context("starting the engine")?;
+    let state = weft_gateway::AppState::build(weft_gateway::GatewayParts {
+        engine: engine.clone(),
+        db,
+        options: settings.gateway.clone(),
+        data_dir: settings.data_dir.clone(),
+    })
+    .await
+    .context("starting the gateway")?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = engine.store().backend(), "weft is serving");
     eprintln!("Weft listening on http://{addr}");
-    let options = weft_gateway::GatewayOptions {
-        max_body_bytes: settings.max_body_bytes,
-    };
-    weft_gateway::serve(listener, engine.clone(), options, shutdown_signal()).await?;
+    weft_gateway::serve(listener, state, shutdown_signal()).await?;
     engine.shutdown().await;
     Ok(())
 }

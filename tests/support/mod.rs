@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub use weft_test_support::{CountingServer, PgDatabase, eventually};
 
 pub const WEFT: &str = env!("CARGO_BIN_EXE_weft");
+/// The admin password every test server starts with.
+pub const ADMIN_PASSWORD: &str = "integration-admin-password";
 
 pub fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
@@ -32,14 +34,31 @@ pub struct Server {
     database_url: String,
     data_dir: PathBuf,
     log: PathBuf,
+    /// An admin access token.
+    pub token: String,
+    extra_env: Vec<(String, String)>,
 }
 
 impl Server {
     pub async fn start(database_url: &str, data_dir: &Path) -> Server {
-        Self::start_on(free_port(), database_url, data_dir).await
+        Self::start_on(free_port(), database_url, data_dir, Vec::new()).await
     }
 
-    async fn start_on(port: u16, database_url: &str, data_dir: &Path) -> Server {
+    /// With extra environment variables (e.g. `WEFT_LOG`, gateway settings).
+    pub async fn start_with(database_url: &str, data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::start_on(free_port(), database_url, data_dir, env).await
+    }
+
+    async fn start_on(
+        port: u16,
+        database_url: &str,
+        data_dir: &Path,
+        extra_env: Vec<(String, String)>,
+    ) -> Server {
         let log = data_dir.join(format!(
             "serve-{port}-{}.log",
             Instant::now().elapsed().as_nanos()
@@ -53,6 +72,8 @@ impl Server {
             .env("WEFT_ENGINE__PASSIVATE_AFTER_MS", "200")
             .env("WEFT_ENGINE__TIMER_POLL_MS", "100")
             .env("WEFT_LOG", "warn")
+            .env("WEFT_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .envs(extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
@@ -64,9 +85,33 @@ impl Server {
             database_url: database_url.to_string(),
             data_dir: data_dir.to_path_buf(),
             log,
+            token: String::new(),
+            extra_env,
         };
         s.wait_live().await;
+        s.token = s.login("admin", ADMIN_PASSWORD).await;
         s
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 200, "login: {body}");
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A request builder with the admin token.
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
     }
 
     async fn wait_live(&mut self) {
@@ -111,6 +156,7 @@ impl Server {
             self.port,
             &self.database_url.clone(),
             &self.data_dir.clone(),
+            self.extra_env.clone(),
         )
         .await;
         *self = s;
@@ -121,8 +167,8 @@ impl Server {
     }
 
     pub async fn create_workflow(&self, def: &Value) -> String {
-        let r = reqwest::Client::new()
-            .post(format!("{}/api/v1/workflows", self.base))
+        let r = self
+            .req(reqwest::Method::POST, "/api/v1/workflows")
             .json(def)
             .send()
             .await
@@ -134,11 +180,11 @@ impl Server {
     }
 
     pub async fn start_execution(&self, workflow: &str, input: Value) -> String {
-        let r = reqwest::Client::new()
-            .post(format!(
-                "{}/api/v1/workflows/{workflow}/executions",
-                self.base
-            ))
+        let r = self
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v1/workflows/{workflow}/executions"),
+            )
             .json(&json!({ "input": input }))
             .send()
             .await
@@ -149,8 +195,8 @@ impl Server {
     }
 
     pub async fn execution(&self, id: &str) -> Option<Value> {
-        let r = reqwest::Client::new()
-            .get(format!("{}/api/v1/executions/{id}", self.base))
+        let r = self
+            .req(reqwest::Method::GET, &format!("/api/v1/executions/{id}"))
             .send()
             .await
             .ok()?;

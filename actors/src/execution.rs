@@ -18,13 +18,15 @@ use crate::bus::BusEvent;
 use crate::engine::{Shared, create_execution};
 use crate::error::EngineError;
 use crate::manager::ManagerMsg;
-use crate::node::{NodeActor, NodeArgs};
+use crate::node::{NodeActor, NodeArgs, run_attempt};
 use crate::now_ms;
+use futures::FutureExt;
 use ractor::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
 };
 use serde_json::Value;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -33,7 +35,7 @@ use weft_core::event::ParentLink;
 use weft_core::machine::{NodeStatus, SNAPSHOT_FORMAT, WaitFor};
 use weft_core::{
     Command, ErrorKind, Event, EventEnvelope, ExecutionId, ExecutionState, ExecutionStatus, Millis,
-    NodeError, WorkflowId,
+    NodeError, NodePath, WorkflowId,
 };
 use weft_nodes::NodeLog;
 use weft_nodes::NodeOutput;
@@ -329,29 +331,10 @@ async fn handle(
                 debug!(execution_id = %st.id, node = %path, attempt, "dropping a stale node result");
                 return Ok(());
             }
-            let events = match result {
-                Ok(out) => {
-                    // The node's log lines go first, in the same durable write as its
-                    // completion.
-                    let mut events = log_events(&path, out.logs);
-                    events.push(Event::NodeCompleted {
-                        node: path,
-                        output: out.output,
-                        ports: out.ports,
-                    });
-                    events
-                }
-                Err(error) => {
-                    debug!(execution_id = %st.id, node = %path, attempt, kind = %error.kind, "node attempt failed");
-                    vec![Event::NodeAttemptFailed {
-                        node: path,
-                        attempt,
-                        error,
-                        seed: rand::random(),
-                    }]
-                }
-            };
-            Box::pin(st.step(&myself, events)).await
+            if let Err(error) = &result {
+                debug!(execution_id = %st.id, node = %path, attempt, kind = %error.kind, "node attempt failed");
+            }
+            Box::pin(st.step(&myself, result_events(path, attempt, result))).await
         }
         ExecutionMsg::Signal {
             name,
@@ -412,6 +395,32 @@ async fn handle(
         }
     };
     r.or_else(StepError::into_actor_result)
+}
+
+/// The events of one finished node attempt: its log lines first (in the same durable write
+/// as its completion), then the completion or the failure.
+fn result_events(
+    path: NodePath,
+    attempt: u32,
+    result: Result<NodeOutput, NodeError>,
+) -> Vec<Event> {
+    match result {
+        Ok(out) => {
+            let mut events = log_events(&path, out.logs);
+            events.push(Event::NodeCompleted {
+                node: path,
+                output: out.output,
+                ports: out.ports,
+            });
+            events
+        }
+        Err(error) => vec![Event::NodeAttemptFailed {
+            node: path,
+            attempt,
+            error,
+            seed: rand::random(),
+        }],
+    }
 }
 
 /// One `Log` event per node log line, bounded in number and size: a node cannot flood its
@@ -664,6 +673,8 @@ impl ExecActorState {
         for e in first {
             record(exec, e);
         }
+        let shared = self.shared.clone();
+        let (id, workflow_id) = (self.id, exec.data().workflow_id);
         for _ in 0..100_000 {
             let cmds = exec.decide(now);
             if cmds.is_empty() {
@@ -673,7 +684,30 @@ impl ExecActorState {
                 if let Some(e) = c.event() {
                     record(exec, e);
                 }
-                effects.push(c);
+                match c {
+                    // Pure nodes run right here: their result joins this step's append.
+                    Command::RunNode(task) if shared.registry.runs_inline(&task.type_name) => {
+                        let run = run_attempt(&shared.registry, &task, id, workflow_id);
+                        let run = shared.metrics.observe_node(&task.type_name, run);
+                        let result = AssertUnwindSafe(run)
+                            .catch_unwind()
+                            .instrument(info_span!(parent: &self.span, "node", node = %task.path, attempt = task.attempt))
+                            .await
+                            .unwrap_or_else(|panic| {
+                                let msg = panic
+                                    .downcast_ref::<&str>()
+                                    .map(|m| m.to_string())
+                                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                                    .unwrap_or_else(|| "a non-text payload".into());
+                                warn!(execution_id = %id, node = %task.path, error = %msg, "inline node panicked");
+                                Err(NodeError::transient(format!("node panicked: {msg}")))
+                            });
+                        for e in result_events(task.path, task.attempt, result) {
+                            record(exec, e);
+                        }
+                    }
+                    c => effects.push(c),
+                }
             }
         }
         // A step without events still updates a stale `wake_at` (e.g. a child recheck that

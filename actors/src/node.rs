@@ -57,7 +57,13 @@ impl Actor for NodeActor {
         let path = args.task.path.clone();
         let attempt = args.task.attempt;
         // Boxed: the node future can be large, and only this short-lived task holds it.
-        let result = Box::pin(args.metrics.observe_node(&args.task.type_name, run(&args)))
+        let attempt_run = run_attempt(
+            &args.registry,
+            &args.task,
+            args.execution_id,
+            args.workflow_id,
+        );
+        let result = Box::pin(args.metrics.observe_node(&args.task.type_name, attempt_run))
             .instrument(args.span.clone())
             .await;
         // The execution may be gone (cancelled, passivated after a crash): nothing to do then.
@@ -71,17 +77,22 @@ impl Actor for NodeActor {
     }
 }
 
-async fn run(args: &NodeArgs) -> Result<NodeOutput, NodeError> {
-    let t = &args.task;
-    let node = args
-        .registry
+/// One attempt of a node: the rendered config checked against its schema, then `run`, within
+/// the node's time limit. Node actors call it, and the execution actor for inline nodes.
+pub(crate) async fn run_attempt(
+    registry: &Registry,
+    t: &NodeTask,
+    execution_id: ExecutionId,
+    workflow_id: WorkflowId,
+) -> Result<NodeOutput, NodeError> {
+    let node = registry
         .get(&t.type_name)
         .ok_or_else(|| NodeError::config(format!("unknown node type `{}`", t.type_name)))?;
-    args.registry.check_rendered(&t.type_name, &t.config)?;
+    registry.check_rendered(&t.type_name, &t.config)?;
     let timeout = t.timeout_ms.map(Duration::from_millis);
     let input = NodeInput {
-        execution_id: args.execution_id,
-        workflow_id: args.workflow_id,
+        execution_id,
+        workflow_id,
         node_path: t.path.clone(),
         node_id: t.node_id.clone(),
         attempt: t.attempt,

@@ -29,11 +29,19 @@ on_both_backends!(
 );
 
 async fn a_panicking_node_is_retried_then_its_on_error_applies(backend: Backend) {
+    // In a node actor, and inline in the execution actor's step: the same outcome.
     let h = Harness::new(backend, fast_config()).await;
+    for node_type in ["test.panic", "test.panic_inline"] {
+        h.probes.panics.store(0, Ordering::SeqCst);
+        panics_are_failed_attempts(&h, node_type).await;
+    }
+}
+
+async fn panics_are_failed_attempts(h: &Harness, node_type: &str) {
     let def = |on_error: &str| {
         json!({"name": "panics", "nodes": [
             {"id": "start", "type": "trigger.manual"},
-            {"id": "boom", "type": "test.panic", "on_error": on_error,
+            {"id": "boom", "type": node_type, "on_error": on_error,
              "retry": {"max_attempts": 3, "initial_interval_ms": 10, "max_interval_ms": 20}},
             {"id": "after", "type": "data.transform", "config": {"filter": "{handled: .prev.error.kind}"}}],
          "edges": [{"from": "start", "to": "boom"}, {"from": "boom", "to": "after"}]})
@@ -61,7 +69,7 @@ async fn a_panicking_node_is_retried_then_its_on_error_applies(backend: Backend)
         err["message"]
             .as_str()
             .unwrap()
-            .contains("boom from test.panic"),
+            .contains(&format!("boom from {node_type}")),
         "{err}"
     );
     eventually(Duration::from_secs(5), "node actors to stop", || async {

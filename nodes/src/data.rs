@@ -29,6 +29,10 @@ fn yes() -> bool {
 
 #[async_trait]
 impl Node for SetNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         NodeSpec {
             type_name: Self::TYPE.to_string(),
@@ -88,6 +92,10 @@ impl TransformNode {
 
 #[async_trait]
 impl Node for TransformNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         NodeSpec {
             type_name: Self::TYPE.to_string(),

@@ -88,6 +88,10 @@ struct IfConfig {
 
 #[async_trait]
 impl Node for IfNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         spec(
             Self::TYPE,
@@ -176,6 +180,10 @@ fn port_name_problems(names: &[(String, &str)]) -> Vec<ConfigProblem> {
 
 #[async_trait]
 impl Node for SwitchNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         spec(
             Self::TYPE,
@@ -311,6 +319,10 @@ struct MergeConfig {
 
 #[async_trait]
 impl Node for MergeNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         spec(
             Self::TYPE,
@@ -361,6 +373,10 @@ struct FailConfig {
 
 #[async_trait]
 impl Node for FailNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         spec(
             Self::TYPE,

@@ -151,4 +151,13 @@ pub trait Node: Send + Sync + 'static {
     }
 
     async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError>;
+
+    /// Whether the node is pure and quick: its output depends only on its input, it does no
+    /// IO and never waits. The engine then runs it inside the execution's own step instead
+    /// of a node actor, and writes its scheduling and completion in one durable append —
+    /// there is no side effect that write-ahead would have to precede, and a crash loses
+    /// both or neither. Never true for anything that talks to the outside world.
+    fn runs_inline(&self) -> bool {
+        false
+    }
 }

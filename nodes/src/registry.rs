@@ -115,6 +115,13 @@ impl Registry {
         self.entries.get(type_name).map(|e| Arc::clone(&e.node))
     }
 
+    /// See [`Node::runs_inline`]; unknown types are not.
+    pub fn runs_inline(&self, type_name: &str) -> bool {
+        self.entries
+            .get(type_name)
+            .is_some_and(|e| e.node.runs_inline())
+    }
+
     /// Every spec, sorted by type name (the catalog listing).
     pub fn specs(&self) -> Vec<&NodeSpec> {
         self.entries.values().map(|e| &e.spec).collect()

@@ -23,6 +23,10 @@ impl ManualTrigger {
 
 #[async_trait]
 impl Node for ManualTrigger {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         NodeSpec {
             type_name: Self::TYPE.to_string(),
@@ -169,6 +173,10 @@ fn structural_problem(path: &str) -> Option<String> {
 
 #[async_trait]
 impl Node for WebhookTrigger {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         NodeSpec {
             type_name: Self::TYPE.to_string(),

@@ -32,6 +32,10 @@ fn info() -> LogLevel {
 
 #[async_trait]
 impl Node for LogNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         NodeSpec {
             type_name: Self::TYPE.to_string(),

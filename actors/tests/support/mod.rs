@@ -1,5 +1,6 @@
 //! Engine fixtures: a store on either backend, an engine on it, and test node types
-//! (`test.panic`, `test.gate`, `test.flaky`, `test.say`) registered beside the built-in ones.
+//! (`test.panic`, `test.panic_inline`, `test.gate`, `test.flaky`, `test.say`) registered beside the
+//! built-in ones.
 #![allow(dead_code)]
 
 use async_trait::async_trait;
@@ -106,6 +107,23 @@ impl Node for PanicNode {
     }
 }
 
+/// `test.panic`, but pure: the engine runs it inside the execution actor's step.
+struct InlinePanicNode(Arc<Probes>);
+
+#[async_trait]
+impl Node for InlinePanicNode {
+    fn spec(&self) -> NodeSpec {
+        spec("test.panic_inline")
+    }
+    async fn run(&self, _input: NodeInput) -> Result<NodeOutput, NodeError> {
+        self.0.panics.fetch_add(1, Ordering::SeqCst);
+        panic!("boom from test.panic_inline");
+    }
+    fn runs_inline(&self) -> bool {
+        true
+    }
+}
+
 /// Blocks until a permit is added to `Probes::gate`, recording concurrency and order.
 struct GateNode(Arc<Probes>);
 
@@ -173,6 +191,8 @@ impl Node for SayNode {
 pub fn registry(probes: &Arc<Probes>) -> Arc<Registry> {
     let mut r = Registry::builtin(NodeOptions::default()).unwrap();
     r.register(Arc::new(PanicNode(probes.clone()))).unwrap();
+    r.register(Arc::new(InlinePanicNode(probes.clone())))
+        .unwrap();
     r.register(Arc::new(GateNode(probes.clone()))).unwrap();
     r.register(Arc::new(FlakyNode(probes.clone()))).unwrap();
     r.register(Arc::new(SayNode)).unwrap();

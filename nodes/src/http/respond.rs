@@ -59,6 +59,10 @@ fn header_problem(name: &str, value: Option<&str>) -> Option<&'static str> {
 
 #[async_trait]
 impl Node for RespondNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> NodeSpec {
         NodeSpec {
             type_name: Self::TYPE.to_string(),

@@ -16,7 +16,8 @@ pub struct EngineConfig {
     /// Snapshot after this many events; `0` snapshots at every node completion.
     pub checkpoint_every: u32,
     /// Group commit: most appends (or new executions) per transaction, and longest wait to
-    /// fill one.
+    /// fill one. With 0 (the default) the batch is whatever queued while the previous
+    /// transaction ran: no added latency when idle, large batches under load.
     pub commit_max_batch: usize,
     pub commit_max_delay_ms: u64,
     /// Capacity of the live event bus before slow subscribers lag.
@@ -31,7 +32,7 @@ impl Default for EngineConfig {
             timer_poll_ms: 250,
             checkpoint_every: 0,
             commit_max_batch: 512,
-            commit_max_delay_ms: 2,
+            commit_max_delay_ms: 0,
             bus_capacity: 65_536,
         }
     }

@@ -31,22 +31,21 @@ pub use state::{AppState, GatewayError, GatewayParts};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 
 /// Every route, with its layers.
 pub fn router(state: AppState) -> Router {
     let options = state.options.clone();
     let (api, _) = openapi::api_router().split_for_parts();
-    let api = api.layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
+    let api = api.layer(from_fn_with_state(
         Duration::from_millis(options.request_timeout_ms),
+        limits::request_timeout,
     ));
     let metrics_route = axum::routing::get(metrics_endpoint);
     let mut app = Router::new()
@@ -55,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(stream::routes())
         .route("/hooks/{*path}", any(api::hooks::webhook))
         .merge(openapi::docs_routes());
+    app = app.method_not_allowed_fallback(method_not_allowed);
     app = match web::service(options.web_dist.as_deref()) {
         Some(spa) => app.fallback_service(spa),
         None => app.fallback(not_found),
@@ -100,6 +100,13 @@ async fn metrics_endpoint(
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such resource")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this resource does not accept that method",
+    )
 }
 
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {

@@ -97,6 +97,23 @@ pub async fn limit_by_ip(State(state): State<AppState>, req: Request, next: Next
     next.run(req).await
 }
 
+/// Answers 503 (as a problem) when a REST request takes longer than the configured limit;
+/// the handler's work is dropped at its next await.
+pub async fn request_timeout(
+    State(limit): State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::unavailable(format!(
+            "the request took longer than {} ms",
+            limit.as_millis()
+        ))
+        .into_response(),
+    }
+}
+
 /// Headers for every response: no sniffing, no framing, no referrer leaks, and no caching of
 /// API answers (they may hold execution data).
 pub async fn security_headers(req: Request, next: Next) -> Response {

@@ -226,6 +226,12 @@ async fn headers_request_ids_cors_and_not_found() {
     let r = app.call("GET", "/nowhere", None, None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.content_type(), "application/problem+json");
+    let r = app
+        .call("DELETE", "/api/v1/nodes", None, Some(&app.admin))
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.content_type(), "application/problem+json");
+    assert_eq!(r.json["code"], "method_not_allowed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

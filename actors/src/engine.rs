@@ -66,9 +66,9 @@ pub struct StartRequest {
     /// only that trigger runs, the others are skipped. `None`: every trigger starts. Must
     /// name a trigger node of the workflow version, or the start is refused.
     ///
-    /// Recorded in `ExecutionStarted` when the execution is admitted. Like
-    /// `correlation_id`, it is kept in memory until then, not in the execution's row: an
-    /// execution still queued when its instance stops starts every trigger when resumed.
+    /// Stored with the execution's row (as is `correlation_id`) and recorded in
+    /// `ExecutionStarted` when the execution is admitted, so an execution still queued when
+    /// its instance stops starts the same trigger when it is resumed.
     pub trigger: Option<String>,
     /// The caller's id for the request (at most 255 printable characters): recorded in
     /// `ExecutionStarted`, inherited by child executions, and a field of the execution's
@@ -440,6 +440,8 @@ pub(crate) async fn create_execution(
         idempotency_key: req.idempotency_key,
         owner_epoch: shared.epoch,
         created_at: now_ms(),
+        trigger: req.trigger.clone(),
+        correlation_id: req.correlation_id.clone(),
     };
     let id = new.id;
     let extras = (req.trigger.is_some() || req.correlation_id.is_some()).then(|| {

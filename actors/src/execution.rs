@@ -608,14 +608,16 @@ impl ExecActorState {
         self.stored_wake_at = rec.wake_at;
         if rec.version == 0 {
             let exec = ExecutionState::new(wf, self.id, rec.workflow_id, rec.workflow_version);
+            // The row keeps what the execution was started with, so an execution admitted
+            // only after a restart still starts the right trigger.
             let extras = self.extras.take().map(|e| *e).unwrap_or_default();
             let start = Event::ExecutionStarted {
                 workflow_id: rec.workflow_id,
                 version: rec.workflow_version,
                 input: rec.input,
                 parent: rec.parent,
-                trigger: extras.trigger,
-                correlation_id: extras.correlation_id,
+                trigger: extras.trigger.or(rec.trigger),
+                correlation_id: extras.correlation_id.or(rec.correlation_id),
             };
             return Ok(Loaded::Run(Box::new(exec), vec![start]));
         }

@@ -26,6 +26,7 @@ on_both_backends!(
     a_retry_on_another_instance_reopens_the_execution,
     node_logs_are_written_before_the_completion,
     a_watch_streams_one_execution_in_order,
+    a_queued_execution_keeps_its_trigger_across_a_restart,
 );
 
 async fn a_panicking_node_is_retried_then_its_on_error_applies(backend: Backend) {
@@ -808,4 +809,76 @@ async fn a_watch_streams_one_execution_in_order(backend: Backend) {
     assert_eq!(fast_seen, h.events(slow_id).await.len());
     assert!(slow.recv().await.is_ok(), "what it had buffered");
     assert_eq!(slow.recv().await.unwrap_err(), WatchError::Lagged);
+}
+
+async fn a_queued_execution_keeps_its_trigger_across_a_restart(backend: Backend) {
+    // One slot, taken by a blocked execution: the webhook-started one stays queued.
+    let a = Harness::new(
+        backend,
+        EngineConfig {
+            max_in_flight: 1,
+            ..fast_config()
+        },
+    )
+    .await;
+    let blocker = a
+        .workflow(json!({"name": "blocker", "nodes": [
+            {"id": "start", "type": "trigger.manual"}, {"id": "gate", "type": "test.gate"}],
+            "edges": [{"from": "start", "to": "gate"}]}))
+        .await;
+    let wf = a
+        .workflow(json!({"name": "two-doors", "nodes": [
+            {"id": "manual", "type": "trigger.manual"},
+            {"id": "hook", "type": "trigger.webhook", "config": {"path": "restart/hook"}},
+            {"id": "by_hand", "type": "data.set", "config": {"fields": {"via": "manual"}, "keep_input": false}},
+            {"id": "by_hook", "type": "data.set", "config": {"fields": {"via": "hook"}, "keep_input": false}}],
+            "edges": [{"from": "manual", "to": "by_hand"}, {"from": "hook", "to": "by_hook"}]}))
+        .await;
+    a.start(blocker, json!({})).await;
+    eventually(Duration::from_secs(10), "the blocker to run", || async {
+        (a.probes.gate_running.load(Ordering::SeqCst) == 1).then_some(())
+    })
+    .await;
+    let id = a
+        .start_with(StartRequest {
+            workflow_id: wf,
+            input: json!({"body": {}}),
+            trigger: Some("hook".into()),
+            correlation_id: Some("req-restart".into()),
+            ..Default::default()
+        })
+        .await;
+    eventually(
+        Duration::from_secs(10),
+        "the hook execution to queue",
+        || async { (a.engine.admission_stats().await.ok()? == (1, 1)).then_some(()) },
+    )
+    .await;
+    a.engine.shutdown().await;
+
+    // A new instance admits it from the store: still only the webhook trigger, same request.
+    let store = a.backend.reconnect().await;
+    let probes = std::sync::Arc::new(support::Probes::default());
+    let b = weft_actors::Engine::start(fast_config(), store.clone(), support::registry(&probes))
+        .await
+        .unwrap();
+    probes.gate.add_permits(10);
+    let rec = tokio::time::timeout(Duration::from_secs(30), b.wait_finished(id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.status, ExecutionStatus::Succeeded, "{rec:?}");
+    assert_eq!(rec.output, Some(json!({"via": "hook"})));
+    let events = store.events(id, 0, 10).await.unwrap();
+    match &events[0].event {
+        Event::ExecutionStarted {
+            trigger,
+            correlation_id,
+            ..
+        } => {
+            assert_eq!(trigger.as_deref(), Some("hook"));
+            assert_eq!(correlation_id.as_deref(), Some("req-restart"));
+        }
+        other => panic!("first event: {other:?}"),
+    }
 }

@@ -594,6 +594,8 @@ mod tests {
             idempotency_key: key.map(str::to_owned),
             owner_epoch: 1,
             created_at: 0,
+            trigger: None,
+            correlation_id: None,
         }
     }
 

@@ -35,6 +35,10 @@ pub struct NewExecution {
     pub idempotency_key: Option<String>,
     pub owner_epoch: u64,
     pub created_at: Millis,
+    /// The trigger node that starts it; `None` starts every trigger.
+    pub trigger: Option<String>,
+    /// The request (or parent execution) it belongs to, for logs.
+    pub correlation_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +62,9 @@ pub struct ExecutionRecord {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub finished_at: Option<Millis>,
+    /// What it was started with (see [`NewExecution`]).
+    pub trigger: Option<String>,
+    pub correlation_id: Option<String>,
 }
 
 impl ExecutionRecord {
@@ -80,6 +87,8 @@ impl ExecutionRecord {
             created_at: new.created_at,
             updated_at: new.created_at,
             finished_at: None,
+            trigger: new.trigger,
+            correlation_id: new.correlation_id,
         }
     }
 }

@@ -677,6 +677,8 @@ mod tests {
             idempotency_key: None,
             owner_epoch: 0,
             created_at: 0,
+            trigger: None,
+            correlation_id: None,
         }
     }
 

@@ -17,6 +17,7 @@ macro_rules! store_test_suite {
                 create_get_and_list_executions,
                 idempotency_key_returns_the_same_execution,
                 create_executions_in_one_batch,
+                start_settings_are_kept_with_the_execution,
                 create_batches_honour_idempotency_keys,
                 mixed_create_batch_refuses_items_on_their_own,
                 events_round_trip_every_variant,

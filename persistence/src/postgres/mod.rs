@@ -642,6 +642,8 @@ async fn create_round(
     let mut keys = Vec::with_capacity(n);
     let mut owner_epochs = Vec::with_capacity(n);
     let mut created_ats = Vec::with_capacity(n);
+    let mut triggers = Vec::with_capacity(n);
+    let mut correlation_ids = Vec::with_capacity(n);
     for PendingCreate { new, checked, .. } in &round {
         ids.push(new.id.0);
         workflow_ids.push(new.workflow_id.0);
@@ -653,6 +655,8 @@ async fn create_round(
         keys.push(new.idempotency_key.as_deref());
         owner_epochs.push(checked.owner_epoch);
         created_ats.push(new.created_at);
+        triggers.push(new.trigger.as_deref());
+        correlation_ids.push(new.correlation_id.as_deref());
     }
     let inserted: Vec<Uuid> = sqlx::query_scalar(queries::INSERT_EXECUTIONS)
         .bind(ids)
@@ -665,6 +669,8 @@ async fn create_round(
         .bind(keys)
         .bind(owner_epochs)
         .bind(created_ats)
+        .bind(triggers)
+        .bind(correlation_ids)
         .fetch_all(&mut *conn)
         .await?;
     let inserted: HashSet<Uuid> = inserted.into_iter().collect();
@@ -785,6 +791,8 @@ fn execution_from_row(row: &PgRow) -> Result<ExecutionRecord> {
             node,
         }),
         idempotency_key: row.try_get("idempotency_key")?,
+        trigger: row.try_get("trigger_node")?,
+        correlation_id: row.try_get("correlation_id")?,
         version: to_u64(row.try_get("version")?, "version")?,
         owner_epoch: to_u64(row.try_get("owner_epoch")?, "owner epoch")?,
         wake_at: row.try_get("wake_at")?,

@@ -19,7 +19,7 @@ macro_rules! execution_columns {
     () => {
         "id, workflow_id, workflow_version, status, input, output, error, priority, parent_id, \
          parent_node, idempotency_key, version, owner_epoch, wake_at, created_at, updated_at, \
-         finished_at"
+         finished_at, trigger_node, correlation_id"
     };
 }
 
@@ -96,14 +96,14 @@ pub(super) const DELETE_WORKFLOW: &str =
 pub(super) const INSERT_EXECUTIONS: &str = "\
 INSERT INTO executions
     (id, workflow_id, workflow_version, status, input, priority, parent_id, parent_node,
-     idempotency_key, version, owner_epoch, created_at, updated_at)
+     idempotency_key, version, owner_epoch, created_at, updated_at, trigger_node, correlation_id)
 SELECT b.id, b.workflow_id, b.workflow_version, 'queued', b.input::json, b.priority,
        b.parent_id, b.parent_node, b.idempotency_key, 0, b.owner_epoch, b.created_at,
-       b.created_at
+       b.created_at, b.trigger_node, b.correlation_id
 FROM UNNEST($1::uuid[], $2::uuid[], $3::integer[], $4::text[], $5::smallint[], $6::uuid[],
-            $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+            $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[])
      AS b (id, workflow_id, workflow_version, input, priority, parent_id, parent_node,
-           idempotency_key, owner_epoch, created_at)
+           idempotency_key, owner_epoch, created_at, trigger_node, correlation_id)
 ON CONFLICT DO NOTHING
 RETURNING id";
 

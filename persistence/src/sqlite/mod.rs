@@ -526,6 +526,8 @@ impl SqliteStore {
                 .bind(new.idempotency_key.as_deref())
                 .bind(checked.owner_epoch)
                 .bind(new.created_at)
+                .bind(new.trigger.as_deref())
+                .bind(new.correlation_id.as_deref())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -761,6 +763,8 @@ fn execution_from_row(row: &SqliteRow) -> Result<ExecutionRecord> {
             node,
         }),
         idempotency_key: row.try_get("idempotency_key")?,
+        trigger: row.try_get("trigger_node")?,
+        correlation_id: row.try_get("correlation_id")?,
         version: to_u64(row.try_get("version")?, "version")?,
         owner_epoch: to_u64(row.try_get("owner_epoch")?, "owner epoch")?,
         wake_at: row.try_get("wake_at")?,

@@ -18,7 +18,7 @@ macro_rules! execution_columns {
     () => {
         "id, workflow_id, workflow_version, status, input, output, error, priority, parent_id, \
          parent_node, idempotency_key, version, owner_epoch, wake_at, created_at, updated_at, \
-         finished_at"
+         finished_at, trigger_node, correlation_id"
     };
 }
 
@@ -89,8 +89,8 @@ pub(super) const DELETE_WORKFLOW: &str =
 /// looks up which.
 pub(super) const INSERT_EXECUTION: &str = "INSERT INTO executions \
      (id, workflow_id, workflow_version, status, input, priority, parent_id, parent_node, \
-      idempotency_key, version, owner_epoch, created_at, updated_at) \
-     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?10) \
+      idempotency_key, version, owner_epoch, created_at, updated_at, trigger_node, correlation_id) \
+     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?10, ?11, ?12) \
      ON CONFLICT DO NOTHING";
 
 pub(super) const SELECT_EXECUTION: &str = concat!(

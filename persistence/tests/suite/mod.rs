@@ -1444,3 +1444,41 @@ impl WithStatus for Append {
         self
     }
 }
+
+/// The trigger and correlation id an execution was started with survive in its row, through
+/// single and batched creates, reads and lists.
+pub async fn start_settings_are_kept_with_the_execution(db: &TestStore) {
+    let store = &db.store;
+    let workflow = WorkflowId::new();
+    let mut one = new_execution(workflow);
+    one.trigger = Some("hook".into());
+    one.correlation_id = Some("req-1".into());
+    let (created, _) = store.create_execution(one.clone()).await.unwrap();
+    assert_eq!(created.trigger.as_deref(), Some("hook"));
+    let read = store.get_execution(one.id).await.unwrap();
+    assert_eq!(read.trigger.as_deref(), Some("hook"));
+    assert_eq!(read.correlation_id.as_deref(), Some("req-1"));
+    let mut batch = Vec::new();
+    for i in 0..3 {
+        let mut n = new_execution(workflow);
+        n.trigger = (i != 1).then(|| format!("t{i}"));
+        n.correlation_id = (i != 2).then(|| format!("c{i}"));
+        batch.push(n);
+    }
+    let outcomes = store.create_executions(batch.clone()).await;
+    assert!(outcomes.iter().all(Result::is_ok));
+    let listed = store
+        .list_executions(&weft_persistence::ExecutionFilter {
+            workflow_id: Some(workflow),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for n in &batch {
+        let r = listed.iter().find(|r| r.id == n.id).unwrap();
+        assert_eq!(
+            (&r.trigger, &r.correlation_id),
+            (&n.trigger, &n.correlation_id)
+        );
+    }
+}

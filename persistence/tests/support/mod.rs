@@ -147,6 +147,8 @@ pub fn new_execution(workflow_id: WorkflowId) -> NewExecution {
         idempotency_key: None,
         owner_epoch: 0,
         created_at: NOW,
+        trigger: None,
+        correlation_id: None,
     }
 }
 

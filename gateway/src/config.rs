@@ -67,6 +67,8 @@ pub struct AuthOptions {
     /// Failed logins before an account is locked, and for how long.
     pub max_failed_logins: u32,
     pub lockout_secs: u64,
+    /// Admins must use TOTP: until they enrol, their tokens only reach the enrolment routes.
+    pub require_admin_mfa: bool,
     /// Password of the `admin` user created on first start (otherwise a generated one is
     /// printed once). Also `WEFT_ADMIN_PASSWORD`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +94,7 @@ impl Default for AuthOptions {
             leeway_secs: 30,
             max_failed_logins: 5,
             lockout_secs: 900,
+            require_admin_mfa: false,
             admin_password: None,
             master_key: None,
             master_key_file: PathBuf::from("master.key"),

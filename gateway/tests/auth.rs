@@ -385,3 +385,61 @@ async fn jwt_attacks_are_refused_and_oidc_tokens_accepted() {
         .await;
     assert_eq!(me.json["role"], "viewer");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_must_enrol_in_totp_when_required() {
+    let mut options = test_options();
+    options.auth.require_admin_mfa = true;
+    let mut app = TestApp::with_options(options).await;
+    // The admin's first token only enrols.
+    let r = app
+        .call("GET", "/api/v1/workflows", None, Some(&app.admin))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(r.json["detail"].as_str().unwrap().contains("TOTP"));
+    let setup = app
+        .call("POST", "/api/v1/auth/mfa/setup", None, Some(&app.admin))
+        .await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
+    let secret = totp_rs::Secret::try_from_base32(setup.json["secret"].as_str().unwrap())
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    let code = weft_gateway::auth::totp::current(&secret, "admin").unwrap();
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/auth/mfa/enable",
+            Some(json!({"setup_token": setup.json["setup_token"], "code": code})),
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    // Logging in again, with a code, gives a full token.
+    let code = weft_gateway::auth::totp::current(&secret, "admin").unwrap();
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            Some(json!({"username": "admin", "password": ADMIN_PASSWORD, "totp": code})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let token = r.json["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.call("GET", "/api/v1/workflows", None, Some(token))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Other roles are not concerned.
+    app.admin = token.to_string();
+    let viewer = app.user("viewer").await;
+    assert_eq!(
+        app.call("GET", "/api/v1/workflows", None, Some(&viewer))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}

@@ -75,6 +75,11 @@ pub struct Me {
     pub expires_at: Option<i64>,
 }
 
+/// An admin without TOTP where `auth.require_admin_mfa` is on: their tokens only enrol.
+fn must_enrol_mfa(state: &AppState, user: &UserRecord) -> bool {
+    state.options.auth.require_admin_mfa && user.role == Role::Admin && user.totp_secret.is_none()
+}
+
 fn bad_login() -> ApiError {
     ApiError::unauthenticated("invalid username or password, or the account is locked")
 }
@@ -104,10 +109,13 @@ async fn issue(
         })
         .await?;
     Ok(TokenPair {
-        access_token: state
-            .auth
-            .local
-            .issue(user.id, &user.username, user.role, now_secs(now_ms)),
+        access_token: state.auth.local.issue_with(
+            user.id,
+            &user.username,
+            user.role,
+            now_secs(now_ms),
+            must_enrol_mfa(state, user),
+        ),
         refresh_token: refresh,
         expires_in: state.auth.local.ttl_secs(),
         token_type: "Bearer".into(),

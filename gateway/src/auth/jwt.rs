@@ -31,6 +31,9 @@ pub struct AccessClaims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: String,
+    /// Only good for enrolling in TOTP: an admin without MFA where MFA is required.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mfa_enrolment: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +101,18 @@ impl LocalTokens {
     }
 
     pub fn issue(&self, user_id: Uuid, name: &str, role: Role, now_secs: i64) -> String {
+        self.issue_with(user_id, name, role, now_secs, false)
+    }
+
+    /// With `mfa_enrolment`, the token works only for the MFA enrolment routes.
+    pub fn issue_with(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        role: Role,
+        now_secs: i64,
+        mfa_enrolment: bool,
+    ) -> String {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -108,6 +123,7 @@ impl LocalTokens {
             nbf: now_secs,
             exp: now_secs + self.ttl_secs as i64,
             jti: Uuid::new_v4().to_string(),
+            mfa_enrolment,
         };
         // HS256 over serializable claims cannot fail.
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)

@@ -39,6 +39,8 @@ pub struct Principal {
     pub role: Role,
     /// Unix seconds when the credential stops being valid (WebSocket streams close then).
     pub expires_at: Option<i64>,
+    /// An admin who must enrol in TOTP first: only the enrolment routes accept it.
+    pub mfa_enrolment_only: bool,
 }
 
 impl Principal {
@@ -122,6 +124,7 @@ impl AuthService {
                     },
                     role: claims.role,
                     expires_at: Some(claims.exp),
+                    mfa_enrolment_only: claims.mfa_enrolment,
                 })
             }
             alg if OidcVerifier::accepts(alg) => {
@@ -140,6 +143,7 @@ impl AuthService {
                     },
                     role: ext.role,
                     expires_at: Some(ext.exp),
+                    mfa_enrolment_only: false,
                 })
             }
             _ => Err(ApiError::unauthenticated(
@@ -183,9 +187,18 @@ impl AuthService {
             },
             role: rec.role,
             expires_at: rec.expires_at.map(|ms| ms / 1000),
+            mfa_enrolment_only: false,
         })
     }
 }
+
+/// What a token of an admin who still has to enrol in TOTP may call.
+const MFA_ENROLMENT_ROUTES: [&str; 4] = [
+    "/api/v1/auth/me",
+    "/api/v1/auth/mfa/setup",
+    "/api/v1/auth/mfa/enable",
+    "/api/v1/auth/logout",
+];
 
 /// The credential a request carries: `Authorization: Bearer …`, `X-API-Key: …`, or — for
 /// WebSocket handshakes only, since browsers cannot set headers on them — an
@@ -239,6 +252,16 @@ impl FromRequestParts<AppState> for Principal {
             .auth
             .authenticate(state.db.as_ref(), &cred, weft_actors::now_ms())
             .await?;
+        // Inside the nested `/api/v1` router the URI has lost its prefix; the original has it.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |u| u.0.path().to_string());
+        if principal.mfa_enrolment_only && !MFA_ENROLMENT_ROUTES.contains(&path.as_str()) {
+            return Err(ApiError::forbidden(
+                "admins must turn on TOTP first: POST /api/v1/auth/mfa/setup, then /auth/mfa/enable, then log in again",
+            ));
+        }
         if let Some(slot) = parts.extensions.get::<crate::audit::AuditSlot>() {
             slot.set_principal(principal.label());
         }
@@ -260,6 +283,7 @@ mod tests {
             },
             role: Role::Operator,
             expires_at: None,
+            mfa_enrolment_only: false,
         };
         assert!(p.require(Role::Viewer).is_ok());
         assert!(p.require(Role::Operator).is_ok());

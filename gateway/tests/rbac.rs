@@ -73,65 +73,35 @@ async fn every_route_checks_authentication_and_role() {
     let s = app.start(&waiting, json!({})).await;
     let c = app.start(&waiting, json!({})).await;
     let user = app
-        .call(
-            "POST",
+        .create_as_admin(
             "/api/v1/users",
-            Some(json!({"username": "someone", "password": support::PASSWORD, "role": "viewer"})),
-            Some(&app.admin),
+            json!({"username": "someone", "password": support::PASSWORD, "role": "viewer"}),
         )
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
     let user_delete = app
-        .call(
-            "POST",
+        .create_as_admin(
             "/api/v1/users",
-            Some(json!({"username": "leaving", "password": support::PASSWORD, "role": "viewer"})),
-            Some(&app.admin),
+            json!({"username": "leaving", "password": support::PASSWORD, "role": "viewer"}),
         )
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
     let key = app
-        .call(
-            "POST",
+        .create_as_admin(
             "/api/v1/api-keys",
-            Some(json!({"name": "admin key", "role": "viewer"})),
-            Some(&app.admin),
+            json!({"name": "admin key", "role": "viewer"}),
         )
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
     let cred = app
-        .call(
-            "POST",
+        .create_as_admin(
             "/api/v1/credentials",
-            Some(json!({"name": "c1", "kind": "http.bearer", "value": "s3cret"})),
-            Some(&app.admin),
+            json!({"name": "c1", "kind": "http.bearer", "value": "s3cret"}),
         )
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
     let cred_delete = app
-        .call(
-            "POST",
+        .create_as_admin(
             "/api/v1/credentials",
-            Some(json!({"name": "c2", "kind": "http.bearer", "value": "s3cret"})),
-            Some(&app.admin),
+            json!({"name": "c2", "kind": "http.bearer", "value": "s3cret"}),
         )
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
 
     let r = |method: &'static str,
              path: String,

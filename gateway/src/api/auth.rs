@@ -299,9 +299,11 @@ async fn me(State(state): State<AppState>, principal: Principal) -> Result<Json<
     }))
 }
 
-fn own_user(principal: &Principal) -> Result<Uuid, ApiError> {
+/// The caller's own account: only a logged-in user has one to change (not an API key or an
+/// external identity).
+async fn own_account(state: &AppState, principal: &Principal) -> Result<UserRecord, ApiError> {
     match &principal.identity {
-        Identity::User { id, .. } => Ok(*id),
+        Identity::User { id, .. } => Ok(state.db.get_user(*id).await?),
         _ => Err(ApiError::forbidden(
             "only a logged-in user can change their own account (not an API key or an external identity)",
         )),
@@ -329,8 +331,8 @@ async fn mfa_setup(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<MfaSetup>, ApiError> {
-    let user_id = own_user(&principal)?;
-    let user = state.db.get_user(user_id).await?;
+    let user = own_account(&state, &principal).await?;
+    let user_id = user.id;
     let secret = totp::new_secret();
     let (b32, url) = totp::enrolment(&secret, &user.username).map_err(ApiError::internal)?;
     // The pending secret travels sealed (with its owner and expiry, so the token cannot be
@@ -366,8 +368,8 @@ async fn mfa_enable(
     principal: Principal,
     JsonBody(req): JsonBody<MfaEnable>,
 ) -> Result<StatusCode, ApiError> {
-    let user_id = own_user(&principal)?;
-    let user = state.db.get_user(user_id).await?;
+    let user = own_account(&state, &principal).await?;
+    let user_id = user.id;
     let bad = || {
         ApiError::bad_request(
             "the setup token is not valid or has expired",
@@ -428,8 +430,8 @@ async fn mfa_disable(
     principal: Principal,
     JsonBody(req): JsonBody<PasswordConfirmation>,
 ) -> Result<StatusCode, ApiError> {
-    let user_id = own_user(&principal)?;
-    let user = state.db.get_user(user_id).await?;
+    let user = own_account(&state, &principal).await?;
+    let user_id = user.id;
     if !password::verify(req.password, Some(user.password_hash)).await {
         return Err(ApiError::unauthenticated("the password is wrong").with_field("password"));
     }
@@ -468,10 +470,10 @@ async fn change_password(
     principal: Principal,
     JsonBody(req): JsonBody<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let user_id = own_user(&principal)?;
+    let user = own_account(&state, &principal).await?;
+    let user_id = user.id;
     password::check_strength(&req.new_password)
         .map_err(|m| ApiError::bad_request(m, Some("new_password")))?;
-    let user = state.db.get_user(user_id).await?;
     if !password::verify(req.current_password, Some(user.password_hash)).await {
         return Err(ApiError::unauthenticated("the current password is wrong")
             .with_field("current_password"));

@@ -192,6 +192,13 @@ impl TestApp {
             .to_string()
     }
 
+    /// POSTs `body` to a collection as admin, expects 201 and returns the new id.
+    pub async fn create_as_admin(&self, path: &str, body: Value) -> String {
+        let r = self.call("POST", path, Some(body), Some(&self.admin)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "POST {path}: {}", r.text);
+        r.json["id"].as_str().unwrap().to_string()
+    }
+
     /// Creates a workflow from a definition (as admin) and returns its id.
     pub async fn workflow(&self, def: Value) -> String {
         let r = self

@@ -4,7 +4,7 @@
 use crate::bus::{BusEvent, EventBus, ExecutionWatch};
 use crate::config::EngineConfig;
 use crate::error::EngineError;
-use crate::execution::{ExecutionMsg, StartExtras};
+use crate::execution::ExecutionMsg;
 use crate::manager::{ExecutionManager, ManagerMsg};
 use crate::now_ms;
 use crate::workflows::WorkflowCache;
@@ -161,8 +161,6 @@ impl Engine {
                 priority: rec.priority,
                 max_concurrency,
                 record: Some(Box::new(rec)),
-                // Not stored with the row: see `StartRequest::trigger`.
-                extras: None,
             })?;
         }
         if queued + resumed > 0 {
@@ -440,16 +438,10 @@ pub(crate) async fn create_execution(
         idempotency_key: req.idempotency_key,
         owner_epoch: shared.epoch,
         created_at: now_ms(),
-        trigger: req.trigger.clone(),
-        correlation_id: req.correlation_id.clone(),
+        trigger: req.trigger,
+        correlation_id: req.correlation_id,
     };
     let id = new.id;
-    let extras = (req.trigger.is_some() || req.correlation_id.is_some()).then(|| {
-        Box::new(StartExtras {
-            trigger: req.trigger,
-            correlation_id: req.correlation_id,
-        })
-    });
     // Through the group-commit writer: a burst of starts shares a few transactions instead of
     // queueing for one commit each.
     let (rec, created) = match shared.writer.create(new).await {
@@ -472,7 +464,6 @@ pub(crate) async fn create_execution(
             priority,
             max_concurrency: wf.settings.max_concurrency,
             record: Some(Box::new(rec.clone())),
-            extras,
         })?;
     }
     Ok((rec, created))

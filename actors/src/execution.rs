@@ -53,14 +53,6 @@ const MAX_NODE_LOGS: usize = 100;
 /// Longest log message kept, in bytes; longer ones are cut.
 const MAX_LOG_MESSAGE: usize = 8 * 1024;
 
-/// What a new execution's `ExecutionStarted` records beside its stored row. It travels with
-/// the admission (see the note on `StartRequest::trigger`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct StartExtras {
-    pub trigger: Option<String>,
-    pub correlation_id: Option<String>,
-}
-
 pub(crate) enum ExecutionMsg {
     /// A node actor finished an attempt.
     NodeDone {
@@ -103,8 +95,6 @@ pub(crate) struct ExecArgs {
     pub pending: Vec<ExecutionMsg>,
     /// The execution's row when the caller just wrote it (a new execution).
     pub record: Option<Box<ExecutionRecord>>,
-    /// What a new execution's `ExecutionStarted` records beside its row.
-    pub extras: Option<Box<StartExtras>>,
 }
 
 pub(crate) struct ExecActorState {
@@ -120,7 +110,6 @@ pub(crate) struct ExecActorState {
     stored_wake_at: Option<Millis>,
     wake: Option<(Millis, WakeTimer)>,
     idle_generation: u64,
-    extras: Option<Box<StartExtras>>,
     /// A `Retry` is pending: load the execution even though it has finished.
     reopen: bool,
     /// The actor has asked itself to stop (its execution finished).
@@ -157,7 +146,7 @@ impl Actor for ExecutionActor {
             execution_id = %args.id,
             correlation_id = tracing::field::Empty
         );
-        if let Some(c) = args.extras.as_ref().and_then(|e| e.correlation_id.as_ref()) {
+        if let Some(c) = args.record.as_ref().and_then(|r| r.correlation_id.as_ref()) {
             span.record("correlation_id", tracing::field::display(c));
         }
         Ok(ExecActorState {
@@ -171,7 +160,6 @@ impl Actor for ExecutionActor {
             stored_wake_at: None,
             wake: None,
             idle_generation: 0,
-            extras: args.extras,
             reopen,
             stopping: false,
             span,
@@ -610,14 +598,17 @@ impl ExecActorState {
             let exec = ExecutionState::new(wf, self.id, rec.workflow_id, rec.workflow_version);
             // The row keeps what the execution was started with, so an execution admitted
             // only after a restart still starts the right trigger.
-            let extras = self.extras.take().map(|e| *e).unwrap_or_default();
+            if let Some(c) = &rec.correlation_id {
+                self.span
+                    .record("correlation_id", tracing::field::display(c));
+            }
             let start = Event::ExecutionStarted {
                 workflow_id: rec.workflow_id,
                 version: rec.workflow_version,
                 input: rec.input,
                 parent: rec.parent,
-                trigger: extras.trigger.or(rec.trigger),
-                correlation_id: extras.correlation_id.or(rec.correlation_id),
+                trigger: rec.trigger,
+                correlation_id: rec.correlation_id,
             };
             return Ok(Loaded::Run(Box::new(exec), vec![start]));
         }

@@ -7,7 +7,7 @@
 //! ExecutionActors are linked to the manager, so it learns of every stop and failure.
 
 use crate::engine::Shared;
-use crate::execution::{ExecArgs, ExecutionActor, ExecutionMsg, StartExtras};
+use crate::execution::{ExecArgs, ExecutionActor, ExecutionMsg};
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -29,7 +29,6 @@ pub(crate) enum ManagerMsg {
         priority: u8,
         max_concurrency: Option<u32>,
         record: Option<Box<ExecutionRecord>>,
-        extras: Option<Box<StartExtras>>,
     },
     /// Running executions of a previous owner: bring them back ahead of new work. They count
     /// toward their workflow's max_concurrency but are not held back by it.
@@ -56,7 +55,6 @@ struct Queued {
     id: ExecutionId,
     workflow: Option<(WorkflowId, Option<u32>)>,
     record: Option<Box<ExecutionRecord>>,
-    extras: Option<Box<StartExtras>>,
 }
 
 impl PartialEq for Queued {
@@ -134,19 +132,17 @@ impl Actor for ExecutionManager {
                 priority,
                 max_concurrency,
                 record,
-                extras,
             } => {
                 st.enqueue(
                     id,
                     priority.min(9),
                     Some((workflow_id, max_concurrency)),
                     record,
-                    extras,
                 );
             }
             ManagerMsg::Resume { ids } => {
                 for (id, wf) in ids {
-                    st.enqueue(id, REHYDRATE_PRIORITY, Some((wf, None)), None, None);
+                    st.enqueue(id, REHYDRATE_PRIORITY, Some((wf, None)), None);
                 }
             }
             ManagerMsg::Loaded { id, workflow_id } => {
@@ -163,7 +159,7 @@ impl Actor for ExecutionManager {
                         Some((actor, _)) => {
                             let _ = actor.cast(ExecutionMsg::Wake);
                         }
-                        None => st.enqueue(id, REHYDRATE_PRIORITY, None, None, None),
+                        None => st.enqueue(id, REHYDRATE_PRIORITY, None, None),
                     }
                 }
             }
@@ -171,17 +167,17 @@ impl Actor for ExecutionManager {
                 Some((actor, _)) => {
                     if let Err(ractor::MessagingErr::SendErr(msg)) = actor.cast(msg) {
                         st.pending.entry(id).or_default().push(msg);
-                        st.enqueue(id, REHYDRATE_PRIORITY, None, None, None);
+                        st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                     }
                 }
                 None => {
                     st.pending.entry(id).or_default().push(msg);
-                    st.enqueue(id, REHYDRATE_PRIORITY, None, None, None);
+                    st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                 }
             },
             ManagerMsg::Retry { id } => {
                 if !st.alive.contains_key(&id) {
-                    st.enqueue(id, REHYDRATE_PRIORITY, None, None, None);
+                    st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                 }
             }
             ManagerMsg::Stats(reply) => {
@@ -221,7 +217,7 @@ impl Actor for ExecutionManager {
                 st.retries.remove(&id);
                 // Messages that raced with the stop (e.g. a signal during passivation).
                 if st.pending.contains_key(&id) {
-                    st.enqueue(id, REHYDRATE_PRIORITY, None, None, None);
+                    st.enqueue(id, REHYDRATE_PRIORITY, None, None);
                 }
             }
         }
@@ -237,7 +233,6 @@ impl ManagerState {
         priority: u8,
         workflow: Option<(WorkflowId, Option<u32>)>,
         record: Option<Box<ExecutionRecord>>,
-        extras: Option<Box<StartExtras>>,
     ) {
         if self.alive.contains_key(&id) || !self.queued.insert(id) {
             return;
@@ -249,7 +244,6 @@ impl ManagerState {
             id,
             workflow,
             record,
-            extras,
         });
     }
 
@@ -288,7 +282,6 @@ impl ManagerState {
                 manager: myself.clone(),
                 pending: self.pending.remove(&q.id).unwrap_or_default(),
                 record: q.record,
-                extras: q.extras,
             };
             match Actor::spawn_linked(None, ExecutionActor, args, myself.get_cell()).await {
                 Ok((actor, _)) => {

@@ -8,7 +8,6 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::{TestApp, simple_workflow};
-use weft_test_support::eventually;
 
 struct Route {
     method: &'static str,
@@ -29,33 +28,13 @@ fn below(role: &str) -> Option<&'static str> {
     }
 }
 
-async fn finished(app: &TestApp, id: &str) -> Value {
-    eventually(Duration::from_secs(10), "execution to finish", || async {
-        let r = app
-            .call(
-                "GET",
-                &format!("/api/v1/executions/{id}"),
-                None,
-                Some(&app.admin),
-            )
-            .await;
-        let s = r.json["status"].as_str().unwrap_or("").to_string();
-        matches!(
-            s.as_str(),
-            "succeeded" | "failed" | "cancelled" | "timed_out"
-        )
-        .then_some(r.json)
-    })
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_checks_authentication_and_role() {
     let app = TestApp::new().await;
     let w = app.workflow(simple_workflow("rbac")).await;
     let w_delete = app.workflow(simple_workflow("to delete")).await;
     let e = app.start(&w, json!({})).await;
-    finished(&app, &e).await;
+    app.finished(&e, Duration::from_secs(10)).await;
     let failing = app
         .workflow(json!({"name": "fails", "nodes": [
             {"id": "start", "type": "trigger.manual"},
@@ -63,7 +42,10 @@ async fn every_route_checks_authentication_and_role() {
             "edges": [{"from": "start", "to": "boom"}]}))
         .await;
     let f = app.start(&failing, json!({})).await;
-    assert_eq!(finished(&app, &f).await["status"], "failed");
+    assert_eq!(
+        app.finished(&f, Duration::from_secs(10)).await["status"],
+        "failed"
+    );
     let waiting = app
         .workflow(json!({"name": "waits", "nodes": [
             {"id": "start", "type": "trigger.manual"},

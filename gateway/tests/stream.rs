@@ -177,22 +177,7 @@ async fn a_client_that_does_not_read_is_dropped_and_holds_nothing_back() {
     .await
     .unwrap();
     // Do not read while the execution runs; it must finish regardless.
-    let rec = eventually(
-        Duration::from_secs(60),
-        "execution to finish with a stalled client",
-        || async {
-            let r = app
-                .call(
-                    "GET",
-                    &format!("/api/v1/executions/{id}"),
-                    None,
-                    Some(&app.admin),
-                )
-                .await;
-            (r.json["status"] == "succeeded").then_some(r.json)
-        },
-    )
-    .await;
+    let rec = app.finished(&id, Duration::from_secs(60)).await;
     assert_eq!(rec["status"], "succeeded");
     // Now read: some events, then the server's close with 4008 "too slow", not the whole log.
     let (events, close) = read_all(&mut ws, Duration::from_secs(30)).await;

@@ -82,22 +82,8 @@ async fn immediate_triggers_answer_202_and_paths_are_exclusive() {
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     let id = r.json["id"].as_str().unwrap().to_string();
-    let exec = weft_test_support::eventually(
-        std::time::Duration::from_secs(10),
-        "webhook execution",
-        || async {
-            let e = app
-                .call(
-                    "GET",
-                    &format!("/api/v1/executions/{id}"),
-                    None,
-                    Some(&app.admin),
-                )
-                .await;
-            (e.json["status"] == "succeeded").then_some(e.json)
-        },
-    )
-    .await;
+    let exec = app.finished(&id, std::time::Duration::from_secs(10)).await;
+    assert_eq!(exec["status"], "succeeded");
     assert_eq!(exec["input"]["body"]["order"], 7);
     assert_eq!(exec["input"]["query"]["source"], "test");
     assert_eq!(exec["input"]["method"], "POST");

@@ -199,6 +199,24 @@ impl TestApp {
         r.json["id"].as_str().unwrap().to_string()
     }
 
+    /// A GET as admin.
+    pub async fn get_as_admin(&self, path: &str) -> Resp {
+        self.call("GET", path, None, Some(&self.admin)).await
+    }
+
+    /// Polls an execution (as admin) until it is finished, within `limit`; returns it.
+    pub async fn finished(&self, id: &str, limit: std::time::Duration) -> Value {
+        weft_test_support::eventually(limit, "the execution to finish", || async {
+            let r = self.get_as_admin(&format!("/api/v1/executions/{id}")).await;
+            let done = matches!(
+                r.json["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled" | "timed_out")
+            );
+            done.then_some(r.json)
+        })
+        .await
+    }
+
     /// Creates a workflow from a definition (as admin) and returns its id.
     pub async fn workflow(&self, def: Value) -> String {
         let r = self

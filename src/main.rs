@@ -47,6 +47,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the REST API's OpenAPI document (JSON).
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -63,5 +65,6 @@ fn main() -> ExitCode {
         Command::Run { file, input } => commands::run::run(&file, input.as_deref()),
         Command::Validate { files } => commands::validate::run(&files),
         Command::Nodes { json } => commands::nodes::run(json),
+        Command::Openapi => commands::openapi::run(),
     }
 }

@@ -2,6 +2,7 @@
 //! 0 success, 1 the workflow did not succeed, 2 bad definition or command line.
 
 pub mod nodes;
+pub mod openapi;
 pub mod run;
 pub mod serve;
 pub mod validate;

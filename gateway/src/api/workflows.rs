@@ -540,6 +540,7 @@ pub struct ExportQuery {
     #[param(minimum = 1)]
     pub version: Option<u32>,
     /// `json` (default) or `yaml`.
+    #[param(inline)]
     pub format: Option<ExportFormat>,
 }
 

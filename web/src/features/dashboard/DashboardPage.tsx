@@ -1,0 +1,5 @@
+import { PageHeader } from "@/components/ui/misc";
+
+export function DashboardPage() {
+  return <PageHeader title="DashboardPage" />;
+}

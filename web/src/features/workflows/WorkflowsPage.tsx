@@ -1,0 +1,5 @@
+import { PageHeader } from "@/components/ui/misc";
+
+export function WorkflowsPage() {
+  return <PageHeader title="WorkflowsPage" />;
+}

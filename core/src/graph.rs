@@ -138,6 +138,11 @@ pub fn compile_text(
     validate(&def, catalog)
 }
 
+/// Most tags on one workflow.
+pub const MAX_TAGS: usize = 20;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 40;
+
 /// Validates a definition and compiles it. Reports every problem at once.
 pub fn validate(
     def: &Definition,
@@ -146,6 +151,22 @@ pub fn validate(
     let mut problems = Vec::new();
     if def.name.trim().is_empty() {
         problems.push(Problem::new("/name", "name must not be empty"));
+    }
+    if def.tags.len() > MAX_TAGS {
+        problems.push(Problem::new(
+            "/tags",
+            format!("{} tags, more than the limit of {MAX_TAGS}", def.tags.len()),
+        ));
+    }
+    for (i, tag) in def.tags.iter().enumerate() {
+        if tag.trim().is_empty() || tag.chars().count() > MAX_TAG_CHARS {
+            problems.push(Problem::new(
+                format!("/tags/{i}"),
+                format!("a tag must be 1 to {MAX_TAG_CHARS} characters"),
+            ));
+        } else if def.tags[..i].contains(tag) {
+            problems.push(Problem::new(format!("/tags/{i}"), "duplicate tag"));
+        }
     }
     if def.settings.priority > 9 {
         problems.push(Problem::new(
@@ -772,6 +793,22 @@ mod tests {
         );
         assert!(all.contains("cycle between nodes"), "{all}");
         assert!(all.contains("node `a` is not reachable"), "{all}");
+    }
+
+    #[test]
+    fn tags_are_checked_one_by_one() {
+        let long = "x".repeat(MAX_TAG_CHARS + 1);
+        let p = problems(&format!(
+            r#"{{"name": "x", "tags": ["ops", "", "ops", "{long}"],
+                "nodes": [{{"id": "start", "type": "trigger.manual"}}]}}"#
+        ));
+        let all = report(&p);
+        assert!(all.contains("/tags/1: a tag must be"), "{all}");
+        assert!(all.contains("/tags/2: duplicate tag"), "{all}");
+        assert!(all.contains("/tags/3: a tag must be"), "{all}");
+        assert!(!all.contains("/tags/0"), "{all}");
+        let ok = r#"{"name": "x", "tags": ["ops", "billing"], "nodes": [{"id": "start", "type": "trigger.manual"}]}"#;
+        assert!(problems(ok).is_empty());
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     BadRequest,
     /// A workflow definition has problems (listed in `problems`).
     InvalidDefinition,
+    /// A jq expression that does not parse or fails on the given data.
+    InvalidExpression,
     /// No credentials, or credentials that are not valid.
     Unauthenticated,
     /// The password was right; a TOTP code is needed too.
@@ -48,7 +50,9 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidDefinition => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidDefinition | ErrorCode::InvalidExpression => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ErrorCode::Unauthenticated | ErrorCode::MfaRequired => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
@@ -68,6 +72,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => "Bad request",
             ErrorCode::InvalidDefinition => "Invalid workflow definition",
+            ErrorCode::InvalidExpression => "Invalid expression",
             ErrorCode::Unauthenticated => "Unauthenticated",
             ErrorCode::MfaRequired => "MFA code required",
             ErrorCode::Forbidden => "Forbidden",

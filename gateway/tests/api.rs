@@ -59,7 +59,7 @@ impl Api {
         self.t
             .state
             .db
-            .list_workflows(None, 100)
+            .list_workflows(&weft_persistence::WorkflowFilter::default())
             .await
             .unwrap()
             .len()

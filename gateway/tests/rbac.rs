@@ -146,6 +146,14 @@ async fn every_route_checks_authentication_and_role() {
             204,
         ),
         r("GET", v1("/audit"), "admin", None, 200),
+        r("GET", v1("/stats"), "viewer", None, 200),
+        r(
+            "POST",
+            v1("/expressions/evaluate"),
+            "editor",
+            Some(json!({"expression": "{{ .a }}", "context": {"a": 1}})),
+            200,
+        ),
         r("GET", v1("/workflows"), "viewer", None, 200),
         r(
             "POST",

@@ -19,6 +19,47 @@ pub(crate) const MAX_PAGE: u32 = 1000;
 pub(crate) const DEFAULT_PAGE: u32 = 100;
 
 /// A page size for SQL `LIMIT`: 0 means the default, anything above [`MAX_PAGE`] is capped.
+/// A `LIKE … ESCAPE '\\'` pattern matching `text` anywhere, with its wildcards taken literally.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Tags as stored in a definition (a JSON array of strings, or absent).
+pub(crate) fn parse_tags(json: Option<&str>) -> Vec<String> {
+    json.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+/// The nearest-rank index of quantile `q` among `n` sorted values (`n > 0`).
+pub(crate) fn quantile_offset(n: u64, q: f64) -> i64 {
+    let rank = (q * n as f64).ceil() as i64;
+    (rank - 1).clamp(0, n as i64 - 1)
+}
+
+/// How many of `cells` finished (their status is terminal): the population of the duration
+/// quantiles.
+pub(crate) fn finished_count(cells: &[crate::StatsCell]) -> u64 {
+    cells
+        .iter()
+        .filter(|c| c.status.is_terminal())
+        .map(|c| c.count)
+        .sum()
+}
+
+/// A bucket index from SQL, clamped into the range (the last bucket takes the remainder).
+pub(crate) fn bucket_index(raw: i64, buckets: u32) -> u32 {
+    raw.clamp(0, i64::from(buckets.max(1)) - 1) as u32
+}
+
 pub(crate) fn page_limit(limit: u32) -> i64 {
     let limit = if limit == 0 {
         DEFAULT_PAGE
@@ -639,6 +680,22 @@ mod tests {
             matches!(failed[5], Err(StoreError::Invalid(_))),
             "own refusals are kept"
         );
+    }
+
+    #[test]
+    fn contains_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern("order"), "%order%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn quantile_offsets_use_the_nearest_rank() {
+        assert_eq!(quantile_offset(1, 0.95), 0);
+        assert_eq!(quantile_offset(20, 0.95), 18);
+        assert_eq!(quantile_offset(100, 0.5), 49);
+        assert_eq!(quantile_offset(3, 0.99), 2);
+        assert_eq!(bucket_index(-3, 10), 0);
+        assert_eq!(bucket_index(10, 10), 9);
     }
 
     #[test]

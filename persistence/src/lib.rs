@@ -81,12 +81,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn get_workflow(&self, id: WorkflowId) -> Result<WorkflowRecord>;
 
-    /// Workflows ordered by id, after the cursor.
-    async fn list_workflows(
-        &self,
-        after: Option<WorkflowId>,
-        limit: u32,
-    ) -> Result<Vec<WorkflowRecord>>;
+    /// Workflows ordered by id, after the cursor, with their latest version's description and
+    /// tags and their newest execution.
+    async fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowListing>>;
 
     /// One version; `None` means the latest. A numbered version stays readable after the
     /// workflow is deleted (executions pinned to it must finish); the latest of a deleted
@@ -146,6 +143,10 @@ pub trait Store: Send + Sync + 'static {
         &self,
         workflow_id: Option<WorkflowId>,
     ) -> Result<Vec<(weft_core::ExecutionStatus, u64)>>;
+
+    /// Counts and durations of the executions created in `range`, per bucket and status,
+    /// with the p50/p95 duration of those that finished.
+    async fn execution_stats(&self, range: StatsRange) -> Result<ExecutionStats>;
 
     /// Appends events for many executions in one transaction. The result at index `i` is
     /// the outcome of `appends[i]`: `Conflict` when its `expected_version` or `owner_epoch`

@@ -14,6 +14,37 @@ pub struct WorkflowRecord {
     pub updated_at: Millis,
 }
 
+/// Which workflows a list shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkflowFilter {
+    /// Cursor: only workflows with a larger id than this one.
+    pub after: Option<WorkflowId>,
+    /// Page size: 0 means the default (100); at most 1000.
+    pub limit: u32,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+    /// Only workflows whose latest version carries this tag.
+    pub tag: Option<String>,
+}
+
+/// A workflow as lists show it: the record, what its latest version says about itself, and
+/// its newest execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowListing {
+    pub record: WorkflowRecord,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub last_execution: Option<ExecutionBrief>,
+}
+
+/// Enough of an execution to show its status beside something else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionBrief {
+    pub id: ExecutionId,
+    pub status: ExecutionStatus,
+    pub created_at: Millis,
+}
+
 /// One immutable version of a workflow's definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowVersion {
@@ -109,6 +140,10 @@ pub struct ExecutionFilter {
     pub status: Option<ExecutionStatus>,
     /// Cursor: only executions with a smaller id (older) than this one.
     pub before: Option<ExecutionId>,
+    /// Only executions created at or after this time.
+    pub created_from: Option<Millis>,
+    /// Only executions created before this time.
+    pub created_to: Option<Millis>,
     /// Page size: 0 means the default (100); at most 1000.
     pub limit: u32,
 }
@@ -138,4 +173,40 @@ pub struct Append {
     /// Replaces the execution's snapshot when present (its `seq` is the last event's).
     pub snapshot: Option<Snapshot>,
     pub now: Millis,
+}
+
+/// Executions created in `[from, to)`, cut into `buckets` equal intervals, for dashboards.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatsRange {
+    pub from: Millis,
+    pub to: Millis,
+    pub buckets: u32,
+}
+
+impl StatsRange {
+    /// The width of one bucket (at least 1 ms).
+    pub fn bucket_ms(&self) -> Millis {
+        ((self.to - self.from) / Millis::from(self.buckets.max(1))).max(1)
+    }
+}
+
+/// How many executions of one status one bucket holds, and how long the finished ones took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsCell {
+    /// Bucket index from 0, by creation time.
+    pub bucket: u32,
+    pub status: ExecutionStatus,
+    pub count: u64,
+    /// Over executions of this cell that finished; `None` when none did.
+    pub avg_duration_ms: Option<f64>,
+    pub max_duration_ms: Option<Millis>,
+}
+
+/// What a dashboard shows for a range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExecutionStats {
+    pub cells: Vec<StatsCell>,
+    /// Durations of the executions created in the range that finished.
+    pub p50_duration_ms: Option<Millis>,
+    pub p95_duration_ms: Option<Millis>,
 }

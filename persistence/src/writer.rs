@@ -417,9 +417,8 @@ mod tests {
         }
         async fn list_workflows(
             &self,
-            _: Option<WorkflowId>,
-            _: u32,
-        ) -> Result<Vec<WorkflowRecord>> {
+            _: &crate::WorkflowFilter,
+        ) -> Result<Vec<crate::WorkflowListing>> {
             unreachable!()
         }
         async fn get_workflow_version(
@@ -462,6 +461,9 @@ mod tests {
             &self,
             _: Option<WorkflowId>,
         ) -> Result<Vec<(ExecutionStatus, u64)>> {
+            unreachable!()
+        }
+        async fn execution_stats(&self, _: crate::StatsRange) -> Result<crate::ExecutionStats> {
             unreachable!()
         }
         async fn events(&self, _: ExecutionId, _: u64, _: u32) -> Result<Vec<EventEnvelope>> {

@@ -14,6 +14,8 @@ macro_rules! store_test_suite {
                 workflow_versions,
                 concurrent_saves_get_distinct_versions,
                 workflow_listing_and_soft_delete,
+                workflow_listing_filters_and_last_run,
+                execution_stats_per_bucket,
                 create_get_and_list_executions,
                 idempotency_key_returns_the_same_execution,
                 create_executions_in_one_batch,

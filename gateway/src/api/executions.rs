@@ -94,6 +94,10 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// Only executions created at or after this time (epoch ms).
+    pub from: Option<i64>,
+    /// Only executions created before this time (epoch ms).
+    pub to: Option<i64>,
 }
 
 fn parse_status(s: &str) -> Result<ExecutionStatus, ApiError> {
@@ -136,12 +140,19 @@ async fn list_executions(
         }
         None => None,
     };
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && to <= from
+    {
+        return Err(ApiError::bad_request("to must be after from", Some("to")));
+    }
     let rows = state
         .db
         .list_executions(&ExecutionFilter {
             workflow_id,
             status,
             before,
+            created_from: q.from,
+            created_to: q.to,
             limit,
         })
         .await?;

@@ -7,9 +7,11 @@ pub mod access;
 pub mod auth;
 pub mod credentials;
 pub mod executions;
+pub mod expressions;
 pub mod health;
 pub mod hooks;
 pub mod nodes;
+pub mod stats;
 pub mod workflows;
 
 use crate::error::ApiError;
@@ -43,6 +45,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(access::routes())
         .merge(workflows::routes())
         .merge(executions::routes())
+        .merge(expressions::routes())
+        .merge(stats::routes())
         .merge(credentials::routes())
         .merge(nodes::routes())
 }

@@ -22,8 +22,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use weft_actors::StartRequest;
 use weft_core::definition::{Format, MAX_DEFINITION_BYTES};
-use weft_core::{Definition, WorkflowId};
-use weft_persistence::{Role, StoreError, WebhookRoute, WorkflowRecord, WorkflowVersion};
+use weft_core::{Definition, ExecutionId, WorkflowId};
+use weft_persistence::{
+    Role, StoreError, WebhookRoute, WorkflowFilter, WorkflowListing, WorkflowVersion,
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,19 +74,41 @@ pub struct WorkflowSummary {
     #[schema(value_type = uuid::Uuid)]
     pub id: WorkflowId,
     pub name: String,
+    /// From the latest version.
+    pub description: Option<String>,
+    /// From the latest version.
+    pub tags: Vec<String>,
     pub latest_version: u32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The newest execution, of any version.
+    pub last_execution: Option<LastExecution>,
 }
 
-impl From<WorkflowRecord> for WorkflowSummary {
-    fn from(w: WorkflowRecord) -> Self {
+#[derive(Serialize, ToSchema)]
+pub struct LastExecution {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ExecutionId,
+    #[schema(example = "succeeded")]
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl From<WorkflowListing> for WorkflowSummary {
+    fn from(w: WorkflowListing) -> Self {
         WorkflowSummary {
-            id: w.id,
-            name: w.name,
-            latest_version: w.latest_version,
-            created_at: w.created_at,
-            updated_at: w.updated_at,
+            id: w.record.id,
+            name: w.record.name,
+            description: w.description,
+            tags: w.tags,
+            latest_version: w.record.latest_version,
+            created_at: w.record.created_at,
+            updated_at: w.record.updated_at,
+            last_execution: w.last_execution.map(|e| LastExecution {
+                id: e.id,
+                status: e.status.as_str().to_string(),
+                created_at: e.created_at,
+            }),
         }
     }
 }
@@ -99,15 +123,37 @@ pub struct WorkflowPage {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct PageQuery {
+pub struct ListWorkflowsQuery {
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// Only workflows whose name contains this text (case-insensitive).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only workflows tagged with this (exact) tag.
+    #[param(max_length = 40)]
+    pub tag: Option<String>,
 }
 
-/// Workflows, by id.
+/// A search parameter: blank means absent; longer than `max` characters is refused.
+fn search_param(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::bad_request(
+            format!("{field} is longer than {max} characters"),
+            Some(field),
+        )),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        v => Ok(v),
+    }
+}
+
+/// Workflows, by id, with their tags and last run.
 #[utoipa::path(get, path = "/workflows", tag = "workflows",
-    params(PageQuery),
+    params(ListWorkflowsQuery),
     responses(
         (status = 200, body = WorkflowPage),
         crate::error::ReadProblems,
@@ -116,7 +162,7 @@ pub struct PageQuery {
 async fn list_workflows(
     State(state): State<AppState>,
     p: Principal,
-    QueryParams(q): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<ListWorkflowsQuery>,
 ) -> Result<Json<WorkflowPage>, ApiError> {
     p.require(Role::Viewer)?;
     let limit = page_limit(q.limit, &state)?;
@@ -126,9 +172,17 @@ async fn list_workflows(
         }
         None => None,
     };
-    let rows = state.db.list_workflows(after, limit).await?;
+    let rows = state
+        .db
+        .list_workflows(&WorkflowFilter {
+            after,
+            limit,
+            search: search_param(q.q, "q", 200)?,
+            tag: search_param(q.tag, "tag", 40)?,
+        })
+        .await?;
     let next_cursor = (rows.len() as u32 == limit)
-        .then(|| rows.last().map(|w| w.id.to_string()))
+        .then(|| rows.last().map(|w| w.record.id.to_string()))
         .flatten();
     Ok(Json(WorkflowPage {
         items: rows.into_iter().map(Into::into).collect(),

@@ -9,8 +9,8 @@
 //! planner only uses the partial indexes of the migration when a query's predicate implies
 //! theirs.
 
-use crate::common::{ActionMatch, action_match, page_limit};
-use crate::{AuditFilter, ExecutionFilter};
+use crate::common::{ActionMatch, action_match, contains_pattern, page_limit};
+use crate::{AuditFilter, ExecutionFilter, WorkflowFilter};
 use sqlx::{Postgres, QueryBuilder};
 
 /// The columns `execution_from_row` reads, in a macro so `concat!` can build `&'static str`
@@ -64,8 +64,40 @@ pub(super) const SELECT_WORKFLOW: &str = "SELECT id, name, latest_version, creat
      FROM workflows WHERE id = $1 AND NOT deleted";
 
 /// `$1` is the cursor; the nil UUID sorts before every id.
-pub(super) const LIST_WORKFLOWS: &str = "SELECT id, name, latest_version, created_at, updated_at \
-     FROM workflows WHERE NOT deleted AND id > $1 ORDER BY id LIMIT $2";
+/// Workflows with their latest version's description and tags and their newest execution
+/// (found through the `(workflow_id, id)` index, one row per workflow).
+pub(super) fn list_workflows(filter: &WorkflowFilter) -> QueryBuilder<Postgres> {
+    let mut q = QueryBuilder::new(
+        "SELECT w.id, w.name, w.latest_version, w.created_at, w.updated_at, \
+         v.definition ->> 'description' AS description, \
+         (v.definition -> 'tags')::text AS tags, \
+         e.id AS last_id, e.status AS last_status, e.created_at AS last_created_at \
+         FROM workflows w \
+         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.latest_version \
+         LEFT JOIN executions e ON e.id = (SELECT x.id FROM executions x \
+             WHERE x.workflow_id = w.id ORDER BY x.id DESC LIMIT 1) \
+         WHERE NOT w.deleted",
+    );
+    if let Some(after) = filter.after {
+        q.push(" AND w.id > ").push_bind(after.0);
+    }
+    if let Some(search) = &filter.search {
+        q.push(" AND w.name ILIKE ")
+            .push_bind(contains_pattern(search))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(tag) = &filter.tag {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM json_array_elements_text(\
+             COALESCE(v.definition -> 'tags', '[]'::json)) AS t(tag) WHERE t.tag = ",
+        )
+        .push_bind(tag.clone())
+        .push(")");
+    }
+    q.push(" ORDER BY w.id LIMIT ")
+        .push_bind(page_limit(filter.limit));
+    q
+}
 
 pub(super) const SELECT_LATEST_WORKFLOW_VERSION: &str = "SELECT v.workflow_id, v.version, v.name, \
      v.definition, v.created_at FROM workflows w JOIN workflow_versions v \
@@ -143,10 +175,29 @@ pub(super) fn list_executions(filter: &ExecutionFilter) -> QueryBuilder<Postgres
     if let Some(before) = filter.before {
         q.push(" AND id < ").push_bind(before.0);
     }
+    if let Some(from) = filter.created_from {
+        q.push(" AND created_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.created_to {
+        q.push(" AND created_at < ").push_bind(to);
+    }
     q.push(" ORDER BY id DESC LIMIT ")
         .push_bind(page_limit(filter.limit));
     q
 }
+
+/// Per bucket (`$3` ms wide from `$1`) and status: how many executions were created in
+/// `[$1, $2)`, and the mean and longest duration of those that finished.
+pub(super) const EXECUTION_STATS: &str = "SELECT (created_at - $1) / $3 AS bucket, status, \
+     COUNT(*) AS n, AVG(finished_at - created_at)::float8 AS avg_ms, \
+     MAX(finished_at - created_at) AS max_ms \
+     FROM executions WHERE created_at >= $1 AND created_at < $2 GROUP BY bucket, status";
+
+/// The duration at sorted position `$3` among the executions created in `[$1, $2)` that
+/// finished.
+pub(super) const DURATION_AT: &str = "SELECT finished_at - created_at AS d FROM executions \
+     WHERE created_at >= $1 AND created_at < $2 AND finished_at IS NOT NULL \
+     ORDER BY d LIMIT 1 OFFSET $3";
 
 // ---- the event log ---------------------------------------------------------------------
 

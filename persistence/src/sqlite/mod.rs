@@ -17,13 +17,15 @@ mod access;
 mod queries;
 
 use crate::common::{
-    BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
-    every_status, execution_id_taken, now_millis, page_limit, parse_status, reopen_refused_error,
-    scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, bucket_index,
+    claim_refused_error, every_status, execution_id_taken, finished_count, now_millis, page_limit,
+    parse_status, parse_tags, quantile_offset, reopen_refused_error, scrub, stale_append_error,
+    to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
-    Append, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, PoolStats, Result,
-    Snapshot, Store, StoreError, WorkflowRecord, WorkflowVersion, redact_url,
+    Append, ExecutionBrief, ExecutionFilter, ExecutionRecord, ExecutionStats, ExecutionSummary,
+    NewExecution, PoolStats, Result, Snapshot, StatsCell, StatsRange, Store, StoreError,
+    WorkflowFilter, WorkflowListing, WorkflowRecord, WorkflowVersion, redact_url,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -255,20 +257,12 @@ impl Store for SqliteStore {
             .ok_or_else(|| StoreError::not_found("workflow", id))?
     }
 
-    async fn list_workflows(
-        &self,
-        after: Option<WorkflowId>,
-        limit: u32,
-    ) -> Result<Vec<WorkflowRecord>> {
-        let after = after
-            .map(|a| a.0.hyphenated().to_string())
-            .unwrap_or_default();
-        let rows = sqlx::query(queries::LIST_WORKFLOWS)
-            .bind(after)
-            .bind(page_limit(limit))
+    async fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowListing>> {
+        let rows = queries::list_workflows(filter)
+            .build()
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(workflow_from_row).collect()
+        rows.iter().map(listing_from_row).collect()
     }
 
     async fn get_workflow_version(
@@ -373,6 +367,45 @@ impl Store for SqliteStore {
             .map(|(status, n)| Ok((parse_status(&status)?, to_u64(n, "count")?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(every_status(counted))
+    }
+
+    async fn execution_stats(&self, range: StatsRange) -> Result<ExecutionStats> {
+        let rows: Vec<(i64, String, i64, Option<f64>, Option<i64>)> =
+            sqlx::query_as(queries::EXECUTION_STATS)
+                .bind(range.from)
+                .bind(range.to)
+                .bind(range.bucket_ms())
+                .fetch_all(&self.reader)
+                .await?;
+        let cells = rows
+            .into_iter()
+            .map(|(bucket, status, n, avg, max)| {
+                Ok(StatsCell {
+                    bucket: bucket_index(bucket, range.buckets),
+                    status: parse_status(&status)?,
+                    count: to_u64(n, "count")?,
+                    avg_duration_ms: avg,
+                    max_duration_ms: max,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let finished = finished_count(&cells);
+        let mut quantiles = [None, None];
+        if finished > 0 {
+            for (slot, q) in quantiles.iter_mut().zip([0.5, 0.95]) {
+                *slot = sqlx::query_scalar(queries::DURATION_AT)
+                    .bind(range.from)
+                    .bind(range.to)
+                    .bind(quantile_offset(finished, q))
+                    .fetch_optional(&self.reader)
+                    .await?;
+            }
+        }
+        Ok(ExecutionStats {
+            cells,
+            p50_duration_ms: quantiles[0],
+            p95_duration_ms: quantiles[1],
+        })
     }
 
     #[instrument(skip_all, fields(batch = appends.len()))]
@@ -731,6 +764,23 @@ fn workflow_from_row(row: &SqliteRow) -> Result<WorkflowRecord> {
         latest_version: to_u32(row.try_get("latest_version")?, "workflow version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn listing_from_row(row: &SqliteRow) -> Result<WorkflowListing> {
+    let last_execution = match row.try_get::<Option<String>, _>("last_id")? {
+        Some(_) => Some(ExecutionBrief {
+            id: ExecutionId(uuid_column(row, "last_id")?),
+            status: parse_status(&row.try_get::<String, _>("last_status")?)?,
+            created_at: row.try_get("last_created_at")?,
+        }),
+        None => None,
+    };
+    Ok(WorkflowListing {
+        record: workflow_from_row(row)?,
+        description: row.try_get("description")?,
+        tags: parse_tags(row.try_get::<Option<String>, _>("tags")?.as_deref()),
+        last_execution,
     })
 }
 

@@ -14,7 +14,8 @@ use weft_core::{
     Event, EventEnvelope, ExecutionError, ExecutionId, ExecutionStatus, NodeError, WorkflowId,
 };
 use weft_persistence::{
-    Append, EventWriter, ExecutionFilter, NewExecution, Snapshot, Store, StoreError, WriterOptions,
+    Append, EventWriter, ExecutionFilter, NewExecution, Snapshot, StatsRange, Store, StoreError,
+    WorkflowFilter, WriterOptions,
 };
 
 fn definition(marker: &str) -> serde_json::Value {
@@ -143,10 +144,24 @@ pub async fn workflow_listing_and_soft_delete(db: &TestStore) {
     }
     ids.sort();
 
-    let first = store.list_workflows(None, 2).await.unwrap();
-    assert_eq!(first.iter().map(|w| w.id).collect::<Vec<_>>(), ids[..2]);
-    let rest = store.list_workflows(Some(first[1].id), 2).await.unwrap();
-    assert_eq!(rest.iter().map(|w| w.id).collect::<Vec<_>>(), ids[2..]);
+    let page = |after, limit| WorkflowFilter {
+        after,
+        limit,
+        ..WorkflowFilter::default()
+    };
+    let first = store.list_workflows(&page(None, 2)).await.unwrap();
+    assert_eq!(
+        first.iter().map(|w| w.record.id).collect::<Vec<_>>(),
+        ids[..2]
+    );
+    let rest = store
+        .list_workflows(&page(Some(first[1].record.id), 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|w| w.record.id).collect::<Vec<_>>(),
+        ids[2..]
+    );
 
     let gone = ids[1];
     store
@@ -178,9 +193,9 @@ pub async fn workflow_listing_and_soft_delete(db: &TestStore) {
             .version,
         2
     );
-    let listed = store.list_workflows(None, 10).await.unwrap();
+    let listed = store.list_workflows(&page(None, 10)).await.unwrap();
     assert_eq!(
-        listed.iter().map(|w| w.id).collect::<Vec<_>>(),
+        listed.iter().map(|w| w.record.id).collect::<Vec<_>>(),
         [ids[0], ids[2]]
     );
     let err = store
@@ -191,6 +206,191 @@ pub async fn workflow_listing_and_soft_delete(db: &TestStore) {
 }
 
 // ---- executions ------------------------------------------------------------------------
+
+pub async fn workflow_listing_filters_and_last_run(db: &TestStore) {
+    let store = &db.store;
+    let (orders, sale, cleanup) = (WorkflowId::new(), WorkflowId::new(), WorkflowId::new());
+    let nodes = json!([{"id": "a", "type": "data.set"}]);
+    store
+        .create_workflow(
+            orders,
+            "Order intake",
+            &json!({"name": "Order intake", "description": "Takes orders", "tags": ["ops", "billing"], "nodes": nodes}),
+        )
+        .await
+        .unwrap();
+    store
+        .create_workflow(
+            sale,
+            "50%_sale",
+            &json!({"name": "50%_sale", "tags": ["ops"], "nodes": nodes}),
+        )
+        .await
+        .unwrap();
+    store
+        .create_workflow(cleanup, "cleanup", &definition("cleanup"))
+        .await
+        .unwrap();
+    let names = |filter: WorkflowFilter| async move {
+        let mut names: Vec<String> = store
+            .list_workflows(&filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|w| w.record.name)
+            .collect();
+        names.sort();
+        names
+    };
+    let search = |s: &str| WorkflowFilter {
+        search: Some(s.into()),
+        ..WorkflowFilter::default()
+    };
+    let tag = |t: &str| WorkflowFilter {
+        tag: Some(t.into()),
+        ..WorkflowFilter::default()
+    };
+    assert_eq!(names(search("ORDER")).await, ["Order intake"]);
+    // Wildcards in the search text are literal.
+    assert_eq!(names(search("%_")).await, ["50%_sale"]);
+    assert!(names(search("_")).await == ["50%_sale"]);
+    assert_eq!(names(tag("ops")).await, ["50%_sale", "Order intake"]);
+    assert_eq!(names(tag("billing")).await, ["Order intake"]);
+    assert!(names(tag("op")).await.is_empty());
+
+    let first = store
+        .create_execution(new_execution(orders))
+        .await
+        .unwrap()
+        .0;
+    let newest = store
+        .create_execution(new_execution(orders))
+        .await
+        .unwrap()
+        .0;
+    store
+        .append(vec![
+            append(newest.id, 0, 0, 1).with_status(ExecutionStatus::Failed),
+        ])
+        .await
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert!(first.id < newest.id);
+    let all = store
+        .list_workflows(&WorkflowFilter::default())
+        .await
+        .unwrap();
+    let of = |id| all.iter().find(|w| w.record.id == id).unwrap();
+    assert_eq!(of(orders).description.as_deref(), Some("Takes orders"));
+    assert_eq!(of(orders).tags, ["ops", "billing"]);
+    let last = of(orders).last_execution.clone().unwrap();
+    assert_eq!((last.id, last.status), (newest.id, ExecutionStatus::Failed));
+    assert_eq!(last.created_at, NOW);
+    assert!(of(cleanup).tags.is_empty() && of(cleanup).description.is_none());
+    assert!(of(sale).last_execution.is_none());
+
+    // The listing follows the latest version.
+    store
+        .save_workflow_version(
+            orders,
+            "Order intake",
+            &json!({"name": "Order intake", "nodes": nodes}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(names(tag("billing")).await.is_empty());
+}
+
+pub async fn execution_stats_per_bucket(db: &TestStore) {
+    let store = &db.store;
+    let workflow = WorkflowId::new();
+    // (created at, how it ends, after how long)
+    let runs = [
+        (NOW - 5, Some((ExecutionStatus::Succeeded, 999))), // before the range
+        (NOW, Some((ExecutionStatus::Succeeded, 100))),
+        (NOW + 10, Some((ExecutionStatus::Failed, 300))),
+        (NOW + 1_500, None),                                  // still running
+        (NOW + 2_000, Some((ExecutionStatus::Succeeded, 5))), // at the (exclusive) end
+    ];
+    for (at, end) in runs {
+        let (e, _) = store
+            .create_execution(NewExecution {
+                created_at: at,
+                ..new_execution(workflow)
+            })
+            .await
+            .unwrap();
+        let status = end.map_or(ExecutionStatus::Running, |(s, _)| s);
+        let now = at + end.map_or(1, |(_, d)| d);
+        store
+            .append(vec![Append {
+                now,
+                ..append(e.id, 0, 0, 1).with_status(status)
+            }])
+            .await
+            .pop()
+            .unwrap()
+            .unwrap();
+    }
+    let range = StatsRange {
+        from: NOW,
+        to: NOW + 2_000,
+        buckets: 2,
+    };
+    let stats = store.execution_stats(range).await.unwrap();
+    let mut cells: Vec<_> = stats
+        .cells
+        .iter()
+        .map(|c| {
+            (
+                c.bucket,
+                c.status,
+                c.count,
+                c.avg_duration_ms,
+                c.max_duration_ms,
+            )
+        })
+        .collect();
+    cells.sort_by_key(|c| (c.0, c.1.as_str()));
+    assert_eq!(
+        cells,
+        [
+            (0, ExecutionStatus::Failed, 1, Some(300.0), Some(300)),
+            (0, ExecutionStatus::Succeeded, 1, Some(100.0), Some(100)),
+            (1, ExecutionStatus::Running, 1, None, None),
+        ]
+    );
+    assert_eq!(stats.p50_duration_ms, Some(100));
+    assert_eq!(stats.p95_duration_ms, Some(300));
+
+    let empty = store
+        .execution_stats(StatsRange {
+            from: NOW + 10_000,
+            to: NOW + 20_000,
+            buckets: 10,
+        })
+        .await
+        .unwrap();
+    assert!(empty.cells.is_empty() && empty.p95_duration_ms.is_none());
+
+    // The same range filters the executions list.
+    let listed = store
+        .list_executions(&ExecutionFilter {
+            created_from: Some(NOW),
+            created_to: Some(NOW + 2_000),
+            ..ExecutionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed
+            .iter()
+            .all(|e| (NOW..NOW + 2_000).contains(&e.created_at))
+    );
+}
 
 pub async fn create_get_and_list_executions(db: &TestStore) {
     let store = &db.store;

@@ -377,6 +377,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/expressions/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluates an expression against the given data. */
+        post: operations["evaluate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes": {
         parameters: {
             query?: never;
@@ -386,6 +403,23 @@ export interface paths {
         };
         /** Every node type. */
         get: operations["nodes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dashboard figures for a time range. */
+        get: operations["stats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -438,7 +472,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Workflows, by id. */
+        /** Workflows, by id, with their tags and last run. */
         get: operations["list_workflows"];
         put?: never;
         /** Creates a workflow (version 1) from a definition. */
@@ -752,7 +786,25 @@ export interface components {
          * @description What went wrong, as the `code` member of every problem document.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_definition" | "unauthenticated" | "mfa_required" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "timeout" | "workflow_failed" | "unavailable" | "internal";
+        ErrorCode: "bad_request" | "invalid_definition" | "invalid_expression" | "unauthenticated" | "mfa_required" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "timeout" | "workflow_failed" | "unavailable" | "internal";
+        /** @enum {string} */
+        EvaluateMode: "template" | "filter";
+        EvaluateRequest: {
+            /** @description A config value with `{{ … }}` templates, or (mode `filter`) a bare jq filter. */
+            expression: string;
+            /**
+             * @description The data `.` stands for: `{input, prev, nodes, item, index, execution, vars}` as a
+             *     node would see it. Default: `{}`.
+             */
+            context?: Record<string, never>;
+            mode?: components["schemas"]["EvaluateMode"] | null;
+        };
+        EvaluateResult: {
+            /** @description The value a node would get: a template's value, or a filter's first result. */
+            result: Record<string, never>;
+            /** @description Every result of a filter (at most 20); a template has exactly one. */
+            results: Record<string, never>[];
+        };
         /** @description One event as the API and the streams show it. */
         EventOut: {
             /** Format: int64 */
@@ -802,6 +854,14 @@ export interface components {
         ExecutionPage: {
             items: components["schemas"]["Execution"][];
             next_cursor?: string | null;
+        };
+        LastExecution: {
+            /** Format: uuid */
+            id: string;
+            /** @example succeeded */
+            status: string;
+            /** Format: int64 */
+            created_at: number;
         };
         Live: {
             /** @example ok */
@@ -946,6 +1006,78 @@ export interface components {
             /** @example queued */
             status: string;
         };
+        Stats: {
+            /** Format: int64 */
+            from: number;
+            /** Format: int64 */
+            to: number;
+            /** Format: int64 */
+            bucket_ms: number;
+            /**
+             * Format: int64
+             * @description Now, whatever the range.
+             */
+            running: number;
+            /** Format: int64 */
+            waiting: number;
+            /**
+             * Format: int64
+             * @description The queue depth: accepted, not yet admitted.
+             */
+            queued: number;
+            /**
+             * Format: int64
+             * @description Created in the range, and how those ended.
+             */
+            started: number;
+            /** Format: int64 */
+            succeeded: number;
+            /** Format: int64 */
+            failed: number;
+            /** Format: int64 */
+            cancelled: number;
+            /** Format: int64 */
+            timed_out: number;
+            /**
+             * Format: int64
+             * @description Durations of the executions created in the range that finished.
+             */
+            p50_duration_ms?: number | null;
+            /** Format: int64 */
+            p95_duration_ms?: number | null;
+            series: components["schemas"]["StatsBucket"][];
+        };
+        /** @description One interval of the range. */
+        StatsBucket: {
+            /**
+             * Format: int64
+             * @description Start of the interval, epoch ms.
+             */
+            at: number;
+            /**
+             * Format: int64
+             * @description Executions created in it.
+             */
+            started: number;
+            /** Format: int64 */
+            succeeded: number;
+            /** Format: int64 */
+            failed: number;
+            /** Format: int64 */
+            cancelled: number;
+            /** Format: int64 */
+            timed_out: number;
+            /**
+             * Format: double
+             * @description Mean duration of those that finished.
+             */
+            avg_duration_ms?: number | null;
+            /**
+             * Format: int64
+             * @description Longest duration of those that finished.
+             */
+            max_duration_ms?: number | null;
+        };
         TokenPair: {
             access_token: string;
             refresh_token: string;
@@ -1027,12 +1159,17 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description From the latest version. */
+            description?: string | null;
+            /** @description From the latest version. */
+            tags: string[];
             /** Format: int32 */
             latest_version: number;
             /** Format: int64 */
             created_at: number;
             /** Format: int64 */
             updated_at: number;
+            last_execution?: components["schemas"]["LastExecution"] | null;
         };
     };
     responses: never;
@@ -3377,6 +3514,10 @@ export interface operations {
                 status?: string;
                 cursor?: string;
                 limit?: number;
+                /** @description Only executions created at or after this time (epoch ms). */
+                from?: number;
+                /** @description Only executions created before this time (epoch ms). */
+                to?: number;
             };
             header?: never;
             path?: never;
@@ -4837,6 +4978,239 @@ export interface operations {
             };
         };
     };
+    evaluate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluateResult"];
+                };
+            };
+            /** @description A bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description The role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description An invalid workflow definition */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+        };
+    };
     nodes: {
         parameters: {
             query?: never;
@@ -4877,6 +5251,158 @@ export interface operations {
             };
             /** @description The role is too low */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+        };
+    };
+    stats: {
+        parameters: {
+            query?: {
+                /** @description Start of the range, epoch ms (default: 24 hours before `to`). */
+                from?: number;
+                /** @description End of the range (exclusive), epoch ms (default: now). */
+                to?: number;
+                /** @description How many equal intervals to cut the range into (default 24). */
+                buckets?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description A bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description The role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example about:blank */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        detail: string;
+                        code: components["schemas"]["ErrorCode"];
+                        /** @description The request field at fault, when one is. */
+                        field?: string | null;
+                        /** @description Every problem of an invalid definition. */
+                        problems?: Record<string, never>[] | null;
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5896,6 +6422,10 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
+                /** @description Only workflows whose name contains this text (case-insensitive). */
+                q?: string;
+                /** @description Only workflows tagged with this (exact) tag. */
+                tag?: string;
             };
             header?: never;
             path?: never;

@@ -4,6 +4,10 @@ export const keys = {
   nodes: ["nodes"] as const,
   workflows: (q?: { q?: string; tag?: string }) => ["workflows", q ?? {}] as const,
   allWorkflows: ["workflows"] as const,
+  /** The paged (infinite) list; its own key so it never shares a cache entry with a plain list. */
+  workflowPages: (q?: { q?: string; tag?: string }) => ["workflows", q ?? {}, "pages"] as const,
+  /** Every workflow's summary by id (names for execution lists and filters). */
+  workflowIndex: ["workflows", "index"] as const,
   workflow: (id: string) => ["workflow", id] as const,
   versions: (id: string) => ["workflow", id, "versions"] as const,
   version: (id: string, v: number) => ["workflow", id, "versions", v] as const,

@@ -57,6 +57,8 @@ export interface Body {
 export interface Definition {
   name: string;
   description?: string;
+  /** Labels the workflow list filters on. */
+  tags?: string[];
   nodes: NodeDef[];
   edges?: EdgeDef[];
   settings?: Record<string, unknown>;

@@ -1,9 +1,25 @@
+// Sign-in. The password comes first; the one-time code field appears only when the gateway
+// answers `mfa_required`. Each refusal gets words a person can act on.
 import { useState, type FormEvent } from "react";
-import { useLocation, useNavigate } from "react-router";
+import { Navigate, useLocation, useNavigate } from "react-router";
 import { useLogin } from "@/api/queries";
+import { useAuth } from "@/api/auth";
 import { Button } from "@/components/ui/button";
 import { FieldError, Input, Label } from "@/components/ui/input";
-import { ApiError } from "@/api/problem";
+import { ApiError, type Problem } from "@/api/problem";
+
+/** What went wrong, and which field it belongs to (`totp`) or the form as a whole. */
+export function loginError(p: Problem): { field?: "totp"; message: string } {
+  if (p.code === "mfa_required") return { field: "totp", message: "Enter the code from your authenticator app" };
+  if (p.status === 401 && p.field === "totp") return { field: "totp", message: "That code is not right; try the current one" };
+  if (p.status === 401) return { message: "Invalid username or password" };
+  if (p.status === 429) {
+    const secs = p.retry_after ?? Number(/(\d+)\s*s\b/.exec(p.detail ?? "")?.[1] ?? NaN);
+    const wait = Number.isFinite(secs) ? `in ${secs} second${secs === 1 ? "" : "s"}` : "in a moment";
+    return { message: `Too many sign-in attempts. Try again ${wait}.` };
+  }
+  return { message: p.detail || p.title };
+}
 
 export function LoginPage() {
   const [username, setUsername] = useState("admin");
@@ -12,12 +28,16 @@ export function LoginPage() {
   const [needTotp, setNeedTotp] = useState(false);
   const login = useLogin();
   const navigate = useNavigate();
+  const signedIn = useAuth((s) => !!s.tokens);
   const from = (useLocation().state as { from?: string } | null)?.from ?? "/";
+
+  // Already signed in (another tab, the back button): nothing to do here.
+  if (signedIn && !login.isPending && !login.isSuccess) return <Navigate to={from} replace />;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     login.mutate(
-      { username, password, totp: totp || undefined },
+      { username, password, totp: needTotp && totp ? totp.replace(/\s/g, "") : undefined },
       {
         onSuccess: () => navigate(from, { replace: true }),
         onError: (err) => {
@@ -26,7 +46,9 @@ export function LoginPage() {
       },
     );
   };
-  const error = login.error instanceof ApiError ? login.error.problem : null;
+  const error = login.error instanceof ApiError ? loginError(login.error.problem) : login.error ? { message: "Could not reach the server" } : null;
+  const totpError = error?.field === "totp" ? error.message : undefined;
+  const formError = error && !error.field ? error.message : undefined;
 
   return (
     <div className="flex min-h-full items-center justify-center p-4">
@@ -47,10 +69,20 @@ export function LoginPage() {
           {needTotp && (
             <div>
               <Label htmlFor="totp">One-time code</Label>
-              <Input id="totp" inputMode="numeric" autoComplete="one-time-code" value={totp} onChange={(e) => setTotp(e.target.value)} />
+              <Input
+                id="totp"
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                value={totp}
+                onChange={(e) => setTotp(e.target.value)}
+                aria-invalid={!!totpError && !!totp}
+                aria-describedby={totpError ? "totp-error" : undefined}
+                autoFocus
+              />
+              <FieldError id="totp-error">{totpError}</FieldError>
             </div>
           )}
-          <FieldError>{error && (error.detail ?? error.title)}</FieldError>
+          <FieldError>{formError}</FieldError>
           <Button type="submit" className="w-full" disabled={login.isPending}>
             {login.isPending ? "Signing in…" : "Sign in"}
           </Button>

@@ -61,8 +61,8 @@ fn web_lint_types_and_unit_tests_pass() {
     run("vitest", &mut npm(&["test"]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn web_app_end_to_end_in_chromium() {
+#[test]
+fn web_app_end_to_end_in_chromium() {
     let _web = WEB.lock().unwrap_or_else(|e| e.into_inner());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
@@ -75,25 +75,20 @@ async fn web_app_end_to_end_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("weft.db").display());
     let dist = web_dir().join("dist");
-    let server = Server::start_with(
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start_with(
         &db,
         dir.path(),
         &[("WEFT_GATEWAY__WEB_DIST", dist.to_str().unwrap())],
-    )
-    .await;
-    let base = server.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("e2e/run.mjs")
-            .current_dir(web_dir())
-            .env("WEFT_URL", base)
-            .env("WEFT_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("CHROMIUM", chromium)
-            .output()
-            .expect("run node e2e/run.mjs")
-    })
-    .await
-    .unwrap();
+    ));
+    let out = Command::new("node")
+        .arg("e2e/run.mjs")
+        .current_dir(web_dir())
+        .env("WEFT_URL", &server.base)
+        .env("WEFT_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("CHROMIUM", chromium)
+        .output()
+        .expect("run node e2e/run.mjs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}\n{stderr}");

@@ -45,6 +45,31 @@ pub(crate) fn quantile_offset(n: u64, q: f64) -> i64 {
     (rank - 1).clamp(0, n as i64 - 1)
 }
 
+/// One row of `EXECUTION_STATS` (either backend): bucket, status, count, mean and longest
+/// duration.
+pub(crate) type StatsRow = (i64, String, i64, Option<f64>, Option<i64>);
+
+/// The stats rows as cells, bucket indexes clamped into the range.
+pub(crate) fn stats_cells(
+    rows: Vec<StatsRow>,
+    range: &crate::StatsRange,
+) -> Result<Vec<crate::StatsCell>> {
+    rows.into_iter()
+        .map(|(bucket, status, n, avg, max)| {
+            Ok(crate::StatsCell {
+                bucket: bucket_index(bucket, range.buckets),
+                status: parse_status(&status)?,
+                count: to_u64(n, "count")?,
+                avg_duration_ms: avg,
+                max_duration_ms: max,
+            })
+        })
+        .collect()
+}
+
+/// The quantiles a dashboard shows, as (p50, p95).
+pub(crate) const DURATION_QUANTILES: [f64; 2] = [0.5, 0.95];
+
 /// How many of `cells` finished (their status is terminal): the population of the duration
 /// quantiles.
 pub(crate) fn finished_count(cells: &[crate::StatsCell]) -> u64 {

@@ -17,15 +17,15 @@ mod access;
 mod queries;
 
 use crate::common::{
-    BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, bucket_index,
-    claim_refused_error, every_status, execution_id_taken, finished_count, now_millis, page_limit,
-    parse_status, parse_tags, quantile_offset, reopen_refused_error, scrub, stale_append_error,
-    to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    BatchPlan, CreateOutcomes, CreatePlan, Created, DURATION_QUANTILES, Pending, PendingCreate,
+    StatsRow, claim_refused_error, every_status, execution_id_taken, finished_count, now_millis,
+    page_limit, parse_status, parse_tags, quantile_offset, reopen_refused_error, scrub,
+    stale_append_error, stats_cells, to_i64, to_priority, to_u32, to_u64, version_to_i32,
 };
 use crate::{
     Append, ExecutionBrief, ExecutionFilter, ExecutionRecord, ExecutionStats, ExecutionSummary,
-    NewExecution, PoolStats, Result, Snapshot, StatsCell, StatsRange, Store, StoreError,
-    WorkflowFilter, WorkflowListing, WorkflowRecord, WorkflowVersion, redact_url,
+    NewExecution, PoolStats, Result, Snapshot, StatsRange, Store, StoreError, WorkflowFilter,
+    WorkflowListing, WorkflowRecord, WorkflowVersion, redact_url,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -370,29 +370,17 @@ impl Store for SqliteStore {
     }
 
     async fn execution_stats(&self, range: StatsRange) -> Result<ExecutionStats> {
-        let rows: Vec<(i64, String, i64, Option<f64>, Option<i64>)> =
-            sqlx::query_as(queries::EXECUTION_STATS)
-                .bind(range.from)
-                .bind(range.to)
-                .bind(range.bucket_ms())
-                .fetch_all(&self.reader)
-                .await?;
-        let cells = rows
-            .into_iter()
-            .map(|(bucket, status, n, avg, max)| {
-                Ok(StatsCell {
-                    bucket: bucket_index(bucket, range.buckets),
-                    status: parse_status(&status)?,
-                    count: to_u64(n, "count")?,
-                    avg_duration_ms: avg,
-                    max_duration_ms: max,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let rows: Vec<StatsRow> = sqlx::query_as(queries::EXECUTION_STATS)
+            .bind(range.from)
+            .bind(range.to)
+            .bind(range.bucket_ms())
+            .fetch_all(&self.reader)
+            .await?;
+        let cells = stats_cells(rows, &range)?;
         let finished = finished_count(&cells);
         let mut quantiles = [None, None];
         if finished > 0 {
-            for (slot, q) in quantiles.iter_mut().zip([0.5, 0.95]) {
+            for (slot, q) in quantiles.iter_mut().zip(DURATION_QUANTILES) {
                 *slot = sqlx::query_scalar(queries::DURATION_AT)
                     .bind(range.from)
                     .bind(range.to)

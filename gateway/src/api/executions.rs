@@ -41,9 +41,9 @@ pub struct Execution {
     pub version: u32,
     #[schema(value_type = String, example = "running")]
     pub status: ExecutionStatus,
-    #[schema(value_type = Object)]
+    /// Any JSON value.
     pub input: Value,
-    #[schema(value_type = Option<Object>)]
+    /// The workflow's output (any JSON value), once it succeeded.
     pub output: Option<Value>,
     #[schema(value_type = Option<Object>)]
     pub error: Option<Value>,

@@ -48,11 +48,10 @@ pub enum EvaluateMode {
 
 #[derive(Serialize, ToSchema)]
 pub struct EvaluateResult {
-    /// The value a node would get: a template's value, or a filter's first result.
-    #[schema(value_type = Object)]
+    /// The value a node would get: a template's value, or a filter's first result (any JSON
+    /// value).
     pub result: Value,
     /// Every result of a filter (at most 20); a template has exactly one.
-    #[schema(value_type = Vec<Object>)]
     pub results: Vec<Value>,
 }
 

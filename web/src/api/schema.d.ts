@@ -800,10 +800,13 @@ export interface components {
             mode?: components["schemas"]["EvaluateMode"] | null;
         };
         EvaluateResult: {
-            /** @description The value a node would get: a template's value, or a filter's first result. */
-            result: Record<string, never>;
+            /**
+             * @description The value a node would get: a template's value, or a filter's first result (any JSON
+             *     value).
+             */
+            result: unknown;
             /** @description Every result of a filter (at most 20); a template has exactly one. */
-            results: Record<string, never>[];
+            results: unknown[];
         };
         /** @description One event as the API and the streams show it. */
         EventOut: {
@@ -832,8 +835,10 @@ export interface components {
             version: number;
             /** @example running */
             status: string;
-            input: Record<string, never>;
-            output?: Record<string, never> | null;
+            /** @description Any JSON value. */
+            input: unknown;
+            /** @description The workflow's output (any JSON value), once it succeeded. */
+            output?: unknown;
             error?: Record<string, never> | null;
             /** Format: int32 */
             priority: number;

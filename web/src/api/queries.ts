@@ -1,10 +1,19 @@
 // Hooks for server state shared across features. Feature-specific hooks live in their
 // feature folder (features/*/queries.ts) and take their keys from ./keys.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type QueryKey } from "@tanstack/react-query";
 import { api, call } from "./client";
 import { tokensFromResponse, useAuth } from "./auth";
 import { keys } from "./keys";
 import type { NodeSpec, Workflow } from "./types";
+
+/**
+ * A mutation that refreshes what it changes: once it worked, every query under `queryKey` is
+ * marked stale and refetched (and the mutation settles when they have been).
+ */
+export function useInvalidatingMutation<V, R>(queryKey: QueryKey, mutationFn: (variables: V) => Promise<R>) {
+  const qc = useQueryClient();
+  return useMutation({ mutationFn, onSuccess: () => qc.invalidateQueries({ queryKey }) });
+}
 
 export function useMe() {
   return useQuery({ queryKey: keys.me, queryFn: () => call(() => api.GET("/api/v1/auth/me")) });

@@ -11,8 +11,12 @@ export type Execution = Schemas["Execution"];
 export type EventOut = Schemas["EventOut"];
 export type LogLine = Schemas["LogLineOut"];
 export type User = Schemas["User"];
+export type UserChange = Schemas["UserChange"];
 export type ApiKey = Schemas["ApiKey"];
+export type CreatedApiKey = Schemas["CreatedApiKey"];
 export type Credential = Schemas["Credential"];
+export type AuditEntry = Schemas["AuditEntryOut"];
+export type MfaSetup = Schemas["MfaSetup"];
 export type Me = Schemas["Me"];
 
 export interface Position {

@@ -59,6 +59,7 @@ describe("relativeTime", () => {
     [now - 59.7 * 60_000, "1 hour ago"],
     [now - 3 * 3_600_000, "3 hours ago"],
     [now - 86_400_000, "yesterday"],
+    [now - 3 * 86_400_000, "3 days ago"],
     [now - 14 * 86_400_000, "2 weeks ago"],
     [now + 5 * 60_000, "in 5 minutes"],
     [now - 3 * 365 * 86_400_000, "3 years ago"],

@@ -1,4 +1,4 @@
-// How numbers and times read on the execution and dashboard pages: durations that stay short
+// How numbers and times read across the app (lists, executions, dashboard): durations that stay short
 // at every scale ("850 ms", "3 min 5 s"), relative times ("5 minutes ago") with the exact
 // moment available for tooltips, and clock times precise enough to order events. Pure
 // functions of their inputs (the caller passes `now`), so they are easy to test.
@@ -65,7 +65,8 @@ export function relativeTime(ms: number, now: number): string {
   let delta = (ms - now) / 1000;
   if (Math.abs(delta) < 45) return "just now";
   for (const [unit, size] of STEPS) {
-    // Rounded before comparing, so 59.7 minutes reads "1 hour", not "60 minutes".
+    // Rounded away from zero on .5 both ways, so 90 s ago and 90 s ahead read alike; compared
+    // after rounding, so 59.7 minutes reads "1 hour", not "60 minutes".
     const n = Math.round(Math.abs(delta));
     if (n < size) return rtf.format(Math.sign(delta) * n, unit);
     delta /= size;
@@ -81,6 +82,11 @@ const monthDay = new Intl.DateTimeFormat("en", { month: "short", day: "numeric" 
 /** The full local date and time, for tooltips and `title`s. */
 export function formatDateTime(ms: number): string {
   return dateTime.format(ms);
+}
+
+/** The date and time in the browser's own locale and style, for sentences ("changes from …"). */
+export function formatLocalDateTime(ms: number): string {
+  return new Date(ms).toLocaleString();
 }
 
 /** A local wall-clock time with milliseconds, "14:03:22.120": events often share a second. */

@@ -1,8 +1,8 @@
 // A yes/no dialog for destructive actions, which says what will happen and shows why it
 // failed without closing, so the person can retry or cancel.
 import type { ReactNode } from "react";
-import { Button } from "./button";
-import { Dialog, DialogClose, DialogContent } from "./dialog";
+import { Dialog, DialogActions, DialogContent } from "./dialog";
+import { FormAlert } from "./form";
 
 export function ConfirmDialog({
   open,
@@ -31,19 +31,15 @@ export function ConfirmDialog({
     <Dialog open={open} onOpenChange={onOpenChange}>
       <DialogContent title={title}>
         <div className="space-y-3 text-sm text-slate-700">{children}</div>
-        {error && (
-          <p role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 p-2 text-sm text-red-800">
-            {error}
-          </p>
-        )}
-        <div className="mt-5 flex justify-end gap-2">
-          <DialogClose asChild>
-            <Button variant="secondary">Cancel</Button>
-          </DialogClose>
-          <Button variant={destructive ? "destructive" : "default"} onClick={onConfirm} disabled={pending}>
-            {pending ? `${confirmLabel}…` : confirmLabel}
-          </Button>
-        </div>
+        <FormAlert className="mt-3">{error}</FormAlert>
+        <DialogActions
+          className="mt-3"
+          submitLabel={confirmLabel}
+          pendingLabel={`${confirmLabel}…`}
+          pending={pending}
+          variant={destructive ? "destructive" : "default"}
+          onSubmit={onConfirm}
+        />
       </DialogContent>
     </Dialog>
   );

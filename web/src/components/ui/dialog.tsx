@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { Dialog as D } from "radix-ui";
 import { X } from "lucide-react";
 import { cn } from "@/lib/cn";
+import { Button, type ButtonProps } from "./button";
 
 export const Dialog = D.Root;
 export const DialogTrigger = D.Trigger;
@@ -42,5 +43,45 @@ export function DialogContent({
         </D.Close>
       </D.Content>
     </D.Portal>
+  );
+}
+
+/**
+ * The row of buttons at the foot of a dialog: one that closes it (Cancel) and the one that
+ * does what the dialog is for. That one submits the dialog's form, or calls `onSubmit` when
+ * there is no form; while `pending` it is disabled and reads `pendingLabel`. `children` go
+ * between the two.
+ */
+export function DialogActions({
+  submitLabel,
+  pendingLabel,
+  pending = false,
+  disabled = false,
+  variant,
+  onSubmit,
+  cancelLabel = "Cancel",
+  className,
+  children,
+}: {
+  submitLabel: string;
+  pendingLabel?: string;
+  pending?: boolean;
+  disabled?: boolean;
+  variant?: ButtonProps["variant"];
+  onSubmit?: () => void;
+  cancelLabel?: string;
+  className?: string;
+  children?: ReactNode;
+}) {
+  return (
+    <div className={cn("flex justify-end gap-2 pt-2", className)}>
+      <DialogClose asChild>
+        <Button variant="secondary">{cancelLabel}</Button>
+      </DialogClose>
+      {children}
+      <Button type={onSubmit ? "button" : "submit"} variant={variant} onClick={onSubmit} disabled={pending || disabled}>
+        {pending ? (pendingLabel ?? submitLabel) : submitLabel}
+      </Button>
+    </div>
   );
 }

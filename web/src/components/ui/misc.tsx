@@ -102,8 +102,8 @@ export function Spinner({ label = "Loading" }: { label?: string }) {
   );
 }
 
-export function EmptyState({ children }: { children: ReactNode }) {
-  return <div className="rounded-lg border border-dashed border-slate-300 p-8 text-center text-sm text-slate-600">{children}</div>;
+export function EmptyState({ children, className }: { children: ReactNode; className?: string }) {
+  return <div className={cn("rounded-lg border border-dashed border-slate-300 p-8 text-center text-sm text-slate-600", className)}>{children}</div>;
 }
 
 /** Page title row with actions on the right. */

@@ -4,12 +4,17 @@ import { Select } from "@/components/ui/input";
 import { ROLES } from "@/features/auth/roles";
 import type { Role } from "@/api/types";
 
-export const ROLE_HELP: Record<Role, string> = {
+const ROLE_HELP: Record<Role, string> = {
   viewer: "reads everything but credentials and administration",
   operator: "also starts, cancels and retries executions",
   editor: "also changes workflows and credentials",
   admin: "also manages users, everyone's API keys and the audit log",
 };
+
+/** "Editor: also changes workflows and credentials." */
+export function roleHelp(role: Role): string {
+  return `${role[0].toUpperCase() + role.slice(1)}: ${ROLE_HELP[role]}.`;
+}
 
 export function RoleSelect({
   value,

@@ -4,14 +4,8 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, call } from "@/api/client";
 import { keys } from "@/api/keys";
 import { tokensFromResponse, useAuth } from "@/api/auth";
-import type { Role, Schemas } from "@/api/types";
-
-export type User = Schemas["User"];
-export type ApiKey = Schemas["ApiKey"];
-export type CreatedApiKey = Schemas["CreatedApiKey"];
-export type Credential = Schemas["Credential"];
-export type AuditEntry = Schemas["AuditEntryOut"];
-export type MfaSetup = Schemas["MfaSetup"];
+import { useInvalidatingMutation } from "@/api/queries";
+import type { Role, User, UserChange } from "@/api/types";
 
 /** A credential's secret: one string, or named strings (e.g. username and password). */
 export type SecretValue = string | Record<string, string>;
@@ -27,15 +21,10 @@ export function useUsers(enabled = true) {
 }
 
 export function useCreateUser() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { username: string; password: string; role: Role }) =>
-      call(() => api.POST("/api/v1/users", { body })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.users }),
-  });
+  return useInvalidatingMutation(keys.users, (body: { username: string; password: string; role: Role }) =>
+    call(() => api.POST("/api/v1/users", { body })),
+  );
 }
-
-export type UserChange = Schemas["UserChange"];
 
 export function useUpdateUser() {
   const qc = useQueryClient();
@@ -50,11 +39,7 @@ export function useUpdateUser() {
 }
 
 export function useDeleteUser() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (id: string) => call(() => api.DELETE("/api/v1/users/{id}", { params: { path: { id } } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.users }),
-  });
+  return useInvalidatingMutation(keys.users, (id: string) => call(() => api.DELETE("/api/v1/users/{id}", { params: { path: { id } } })));
 }
 
 // ---- API keys ----
@@ -67,20 +52,13 @@ export function useApiKeys() {
 }
 
 export function useCreateApiKey() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { name: string; role: Role; expires_at?: number | null }) =>
-      call(() => api.POST("/api/v1/api-keys", { body })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.apiKeys }),
-  });
+  return useInvalidatingMutation(keys.apiKeys, (body: { name: string; role: Role; expires_at?: number | null }) =>
+    call(() => api.POST("/api/v1/api-keys", { body })),
+  );
 }
 
 export function useRevokeApiKey() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (id: string) => call(() => api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id } } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.apiKeys }),
-  });
+  return useInvalidatingMutation(keys.apiKeys, (id: string) => call(() => api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id } } })));
 }
 
 // ---- credentials (editor) ----
@@ -96,35 +74,25 @@ export function useCredentials() {
 type WireValue = Record<string, never>;
 
 export function useCreateCredential() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: ({ name, kind, value }: { name: string; kind: string; value: SecretValue }) =>
-      call(() => api.POST("/api/v1/credentials", { body: { name, kind, value: value as WireValue } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.credentials }),
-  });
+  return useInvalidatingMutation(keys.credentials, ({ name, kind, value }: { name: string; kind: string; value: SecretValue }) =>
+    call(() => api.POST("/api/v1/credentials", { body: { name, kind, value: value as WireValue } })),
+  );
 }
 
 export function useUpdateCredential() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: ({ id, name, kind, value }: { id: string; name?: string; kind?: string; value?: SecretValue }) =>
-      call(() =>
-        api.PUT("/api/v1/credentials/{id}", {
-          params: { path: { id } },
-          // Without a new value the stored one stays: the UI never has it to send back.
-          body: { name, kind, ...(value !== undefined && { value: value as WireValue }) },
-        }),
-      ),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.credentials }),
-  });
+  return useInvalidatingMutation(keys.credentials, ({ id, name, kind, value }: { id: string; name?: string; kind?: string; value?: SecretValue }) =>
+    call(() =>
+      api.PUT("/api/v1/credentials/{id}", {
+        params: { path: { id } },
+        // Without a new value the stored one stays: the UI never has it to send back.
+        body: { name, kind, ...(value !== undefined && { value: value as WireValue }) },
+      }),
+    ),
+  );
 }
 
 export function useDeleteCredential() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (id: string) => call(() => api.DELETE("/api/v1/credentials/{id}", { params: { path: { id } } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.credentials }),
-  });
+  return useInvalidatingMutation(keys.credentials, (id: string) => call(() => api.DELETE("/api/v1/credentials/{id}", { params: { path: { id } } })));
 }
 
 // ---- audit (admin) ----
@@ -175,17 +143,9 @@ export function useMfaSetup() {
 }
 
 export function useMfaEnable() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { setup_token: string; code: string }) => call(() => api.POST("/api/v1/auth/mfa/enable", { body })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.me }),
-  });
+  return useInvalidatingMutation(keys.me, (body: { setup_token: string; code: string }) => call(() => api.POST("/api/v1/auth/mfa/enable", { body })));
 }
 
 export function useMfaDisable() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { password: string }) => call(() => api.POST("/api/v1/auth/mfa/disable", { body })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.me }),
-  });
+  return useInvalidatingMutation(keys.me, (body: { password: string }) => call(() => api.POST("/api/v1/auth/mfa/disable", { body })));
 }

@@ -5,7 +5,8 @@ import { Navigate, useLocation, useNavigate } from "react-router";
 import { useLogin } from "@/api/queries";
 import { useAuth } from "@/api/auth";
 import { Button } from "@/components/ui/button";
-import { FieldError, Input, Label } from "@/components/ui/input";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input } from "@/components/ui/input";
 import { ApiError, type Problem } from "@/api/problem";
 
 /** What went wrong, and which field it belongs to (`totp`) or the form as a whole. */
@@ -58,29 +59,17 @@ export function LoginPage() {
           <h1 id="login-title" className="text-lg font-semibold">Sign in to Weft</h1>
         </div>
         <div className="space-y-3">
-          <div>
-            <Label htmlFor="username">Username</Label>
-            <Input id="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
-          </div>
-          <div>
-            <Label htmlFor="password">Password</Label>
-            <Input id="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus />
-          </div>
+          <FormField id="username" label="Username">
+            <Input autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
+          </FormField>
+          <FormField id="password" label="Password">
+            <Input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus />
+          </FormField>
           {needTotp && (
-            <div>
-              <Label htmlFor="totp">One-time code</Label>
-              <Input
-                id="totp"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                value={totp}
-                onChange={(e) => setTotp(e.target.value)}
-                aria-invalid={!!totpError && !!totp}
-                aria-describedby={totpError ? "totp-error" : undefined}
-                autoFocus
-              />
-              <FieldError id="totp-error">{totpError}</FieldError>
-            </div>
+            // Not marked invalid while empty: asking for the code is not a mistake.
+            <FormField id="totp" label="One-time code" error={totpError} invalid={!!totpError && !!totp}>
+              <Input inputMode="numeric" autoComplete="one-time-code" value={totp} onChange={(e) => setTotp(e.target.value)} autoFocus />
+            </FormField>
           )}
           <FieldError>{formError}</FieldError>
           <Button type="submit" className="w-full" disabled={login.isPending}>

@@ -1,20 +1,12 @@
 // The read-only canvas: a definition drawn with run state, diff highlights and a selected
 // node laid over it. The execution view and the version diff use it; nothing here edits.
 import { useCallback, useMemo, useState, type KeyboardEvent } from "react";
-import {
-  Background,
-  Controls,
-  MiniMap,
-  ReactFlow,
-  ReactFlowProvider,
-  type NodeChange,
-  type NodeMouseHandler,
-} from "@xyflow/react";
+import { Background, ReactFlow, ReactFlowProvider, type NodeChange, type NodeMouseHandler } from "@xyflow/react";
 import type { Definition, NodeSpec } from "@/api/types";
 import { definitionToFlow } from "./convert";
 import { decorate } from "./decorate";
 import { nodeTypes } from "./nodeTypes";
-import { minimapColor } from "./minimap";
+import { CanvasControls, FIT_VIEW, VIRTUALIZE_AT } from "./chrome";
 import type { DiffHighlight, NodeRunState, WorkflowFlowNode } from "./types";
 import "./canvas.css";
 
@@ -30,9 +22,6 @@ export interface WorkflowCanvasProps {
   label?: string;
   className?: string;
 }
-
-/** Beyond this many nodes only the visible ones are rendered. */
-const VIRTUALIZE_AT = 120;
 
 function CanvasInner({
   definition,
@@ -97,13 +86,10 @@ function CanvasInner({
         edgesFocusable={false}
         nodesFocusable={!!onNodeClick}
         onlyRenderVisibleElements={nodes.length > VIRTUALIZE_AT}
-        fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1.25 }}
-        minZoom={0.1}
+        {...FIT_VIEW}
       >
         <Background gap={16} />
-        <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
-        <Controls showInteractive={false} />
+        <CanvasControls />
       </ReactFlow>
     </div>
   );

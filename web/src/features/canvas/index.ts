@@ -11,6 +11,7 @@ export { TaskNode, LoopNode } from "./WorkflowNode";
 export { iconFor, accentFor, NodeTypeIcon } from "./icons";
 export { statusLook } from "./status";
 export { minimapColor } from "./minimap";
+export { CanvasControls, FIT_VIEW, VIRTUALIZE_AT } from "./chrome";
 export { nodeSize, NODE_WIDTH, GRID, LOOP_HEADER, LOOP_PADDING } from "./geometry";
 export {
   MAIN_PORT,

@@ -2,7 +2,7 @@
 // bucket), failures, and durations (mean and longest per bucket, with the range's p95 as a
 // reference line). Each chart comes with a one-sentence summary and, for screen readers, the
 // numbers it draws as a table.
-import type { ReactNode } from "react";
+import type { ReactElement } from "react";
 import {
   Area,
   AreaChart,
@@ -55,21 +55,51 @@ export function toPoints(stats: Stats): ChartPoint[] {
   }));
 }
 
+/** One area, bar or line of a chart: the field of the points it draws, its name and look. */
+interface Series {
+  key: "started" | "succeeded" | "failed" | "timed_out" | "avg" | "max";
+  name: string;
+  color: string;
+  fillOpacity?: number;
+  dash?: string;
+}
+
+const THROUGHPUT: Series[] = [
+  { key: "started", name: "Started", color: COLORS.started, fillOpacity: 0.15 },
+  { key: "succeeded", name: "Succeeded", color: COLORS.succeeded, fillOpacity: 0.2 },
+];
+const FAILURES: Series[] = [
+  { key: "failed", name: "Failed", color: COLORS.failed },
+  { key: "timed_out", name: "Timed out", color: COLORS.timedOut },
+];
+const DURATIONS: Series[] = [
+  { key: "avg", name: "Mean", color: COLORS.avg },
+  { key: "max", name: "Longest", color: COLORS.max, dash: "2 2" },
+];
+
+/**
+ * A chart with its title and summary, sized by its box, and the numbers of its `series` as a
+ * table for screen readers (each value through `format`). `children` is the Recharts chart.
+ */
 function ChartCard({
   id,
   title,
   summary,
-  columns,
-  rows,
+  points,
+  series,
+  format = (v) => v ?? "",
   children,
 }: {
   id: string;
   title: string;
   summary: string;
-  columns: string[];
-  rows: (string | number)[][];
-  children: ReactNode;
+  points: ChartPoint[];
+  series: Series[];
+  format?: (v: number | null) => string | number;
+  children: ReactElement;
 }) {
+  const columns = ["Interval", ...series.map((s) => s.name)];
+  const rows = points.map((p) => [p.label, ...series.map((s) => format(p[s.key]))]);
   return (
     <figure className="min-w-0 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby={`${id}-title`} aria-describedby={`${id}-summary`} data-testid={`chart-${id}`}>
       <figcaption>
@@ -80,7 +110,11 @@ function ChartCard({
           {summary}
         </p>
       </figcaption>
-      <div className="mt-3 h-56">{children}</div>
+      <div className="mt-3 h-56">
+        <ResponsiveContainer width="100%" height="100%" initialDimension={INITIAL}>
+          {children}
+        </ResponsiveContainer>
+      </div>
       <table className="sr-only">
         <caption>{title}, per interval</caption>
         <thead>
@@ -104,9 +138,16 @@ function ChartCard({
   );
 }
 
-const axis = { stroke: "#64748b", fontSize: 11, tickLine: false } as const;
 // Renders at a sensible size before the container is measured (and in tests, where it never is).
 const INITIAL = { width: 600, height: 224 };
+
+// What every chart shares: the grid, the axes' look, the time axis and the legend.
+const axis = { stroke: "#64748b", fontSize: 11, tickLine: false } as const;
+const grid = { strokeDasharray: "3 3", stroke: "#e2e8f0" };
+const timeAxis = { dataKey: "label", ...axis, minTickGap: 16 };
+const legend = { wrapperStyle: { fontSize: 12 } };
+/** Count axes have short labels, so the plot starts further left. */
+const countMargin = { top: 4, right: 8, bottom: 0, left: -16 };
 
 function busiest(points: ChartPoint[], key: "started" | "failed"): ChartPoint | undefined {
   return points.reduce<ChartPoint | undefined>((best, p) => (p[key] > (best?.[key] ?? 0) ? p : best), undefined);
@@ -118,24 +159,17 @@ export function ThroughputChart({ stats, points, range }: { stats: Stats; points
     `${formatCount(stats.started)} started and ${formatCount(stats.succeeded)} succeeded, ${range.toLowerCase()}.` +
     (peak ? ` Busiest interval: ${peak.label} with ${formatCount(peak.started)} started.` : "");
   return (
-    <ChartCard
-      id="throughput"
-      title="Throughput"
-      summary={summary}
-      columns={["Interval", "Started", "Succeeded"]}
-      rows={points.map((p) => [p.label, p.started, p.succeeded])}
-    >
-      <ResponsiveContainer width="100%" height="100%" initialDimension={INITIAL}>
-        <AreaChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: -16 }} title="Throughput" desc={summary}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="label" {...axis} minTickGap={16} />
-          <YAxis allowDecimals={false} {...axis} />
-          <Tooltip />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Area type="monotone" dataKey="started" name="Started" stroke={COLORS.started} fill={COLORS.started} fillOpacity={0.15} isAnimationActive={false} />
-          <Area type="monotone" dataKey="succeeded" name="Succeeded" stroke={COLORS.succeeded} fill={COLORS.succeeded} fillOpacity={0.2} isAnimationActive={false} />
-        </AreaChart>
-      </ResponsiveContainer>
+    <ChartCard id="throughput" title="Throughput" summary={summary} points={points} series={THROUGHPUT}>
+      <AreaChart data={points} margin={countMargin} title="Throughput" desc={summary}>
+        <CartesianGrid {...grid} />
+        <XAxis {...timeAxis} />
+        <YAxis allowDecimals={false} {...axis} />
+        <Tooltip />
+        <Legend {...legend} />
+        {THROUGHPUT.map((s) => (
+          <Area key={s.key} type="monotone" dataKey={s.key} name={s.name} stroke={s.color} fill={s.color} fillOpacity={s.fillOpacity} isAnimationActive={false} />
+        ))}
+      </AreaChart>
     </ChartCard>
   );
 }
@@ -146,24 +180,17 @@ export function FailuresChart({ stats, points, range }: { stats: Stats; points: 
     `${formatCount(stats.failed)} failed and ${formatCount(stats.timed_out)} timed out, ${range.toLowerCase()}.` +
     (worst ? ` Most failures: ${worst.label} with ${formatCount(worst.failed)}.` : "");
   return (
-    <ChartCard
-      id="failures"
-      title="Failures"
-      summary={summary}
-      columns={["Interval", "Failed", "Timed out"]}
-      rows={points.map((p) => [p.label, p.failed, p.timed_out])}
-    >
-      <ResponsiveContainer width="100%" height="100%" initialDimension={INITIAL}>
-        <BarChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: -16 }} title="Failures" desc={summary}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
-          <XAxis dataKey="label" {...axis} minTickGap={16} />
-          <YAxis allowDecimals={false} {...axis} />
-          <Tooltip cursor={{ fill: "#f1f5f9" }} />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Bar dataKey="failed" name="Failed" stackId="f" fill={COLORS.failed} isAnimationActive={false} />
-          <Bar dataKey="timed_out" name="Timed out" stackId="f" fill={COLORS.timedOut} isAnimationActive={false} />
-        </BarChart>
-      </ResponsiveContainer>
+    <ChartCard id="failures" title="Failures" summary={summary} points={points} series={FAILURES}>
+      <BarChart data={points} margin={countMargin} title="Failures" desc={summary}>
+        <CartesianGrid {...grid} vertical={false} />
+        <XAxis {...timeAxis} />
+        <YAxis allowDecimals={false} {...axis} />
+        <Tooltip cursor={{ fill: "#f1f5f9" }} />
+        <Legend {...legend} />
+        {FAILURES.map((s) => (
+          <Bar key={s.key} dataKey={s.key} name={s.name} stackId="f" fill={s.color} isAnimationActive={false} />
+        ))}
+      </BarChart>
     </ChartCard>
   );
 }
@@ -196,38 +223,31 @@ export function DurationChart({ stats, points, range }: { stats: Stats; points: 
       ? `No finished runs to measure, ${range.toLowerCase()}.`
       : `p95 ${formatDuration(stats.p95_duration_ms)}, p50 ${formatDuration(stats.p50_duration_ms)}; longest run ${formatDuration(longest)}.`;
   return (
-    <ChartCard
-      id="durations"
-      title="Durations"
-      summary={summary}
-      columns={["Interval", "Mean", "Longest"]}
-      rows={points.map((p) => [p.label, formatDuration(p.avg), formatDuration(p.max)])}
-    >
-      <ResponsiveContainer width="100%" height="100%" initialDimension={INITIAL}>
-        <LineChart data={points} margin={{ top: 4, right: 8, bottom: 0, left: 4 }} title="Durations" desc={summary}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="label" {...axis} minTickGap={16} />
-          <YAxis
-            {...axis}
-            ticks={ticks}
-            domain={[0, ticks[ticks.length - 1]]}
-            tickFormatter={(v: number) => formatDurationCompact(v)}
-            width={60}
+    <ChartCard id="durations" title="Durations" summary={summary} points={points} series={DURATIONS} format={formatDuration}>
+      <LineChart data={points} margin={{ ...countMargin, left: 4 }} title="Durations" desc={summary}>
+        <CartesianGrid {...grid} />
+        <XAxis {...timeAxis} />
+        <YAxis
+          {...axis}
+          ticks={ticks}
+          domain={[0, ticks[ticks.length - 1]]}
+          tickFormatter={(v: number) => formatDurationCompact(v)}
+          width={60}
+        />
+        <Tooltip formatter={durationTooltip} />
+        <Legend {...legend} />
+        {typeof stats.p95_duration_ms === "number" && (
+          <ReferenceLine
+            y={stats.p95_duration_ms}
+            stroke={COLORS.p95}
+            strokeDasharray="4 4"
+            label={{ value: "p95", position: "insideTopRight", fill: COLORS.p95, fontSize: 11 }}
           />
-          <Tooltip formatter={durationTooltip} />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          {typeof stats.p95_duration_ms === "number" && (
-            <ReferenceLine
-              y={stats.p95_duration_ms}
-              stroke={COLORS.p95}
-              strokeDasharray="4 4"
-              label={{ value: "p95", position: "insideTopRight", fill: COLORS.p95, fontSize: 11 }}
-            />
-          )}
-          <Line type="monotone" dataKey="avg" name="Mean" stroke={COLORS.avg} dot={DOT} connectNulls isAnimationActive={false} />
-          <Line type="monotone" dataKey="max" name="Longest" stroke={COLORS.max} strokeDasharray="2 2" dot={DOT} connectNulls isAnimationActive={false} />
-        </LineChart>
-      </ResponsiveContainer>
+        )}
+        {DURATIONS.map((s) => (
+          <Line key={s.key} type="monotone" dataKey={s.key} name={s.name} stroke={s.color} strokeDasharray={s.dash} dot={DOT} connectNulls isAnimationActive={false} />
+        ))}
+      </LineChart>
     </ChartCard>
   );
 }

@@ -4,7 +4,7 @@
 import { useMemo } from "react";
 import { useSearchParams } from "react-router";
 import { PageHeader, Spinner } from "@/components/ui/misc";
-import { ErrorNotice } from "@/features/executions/components/ErrorNotice";
+import { ErrorNotice } from "@/components/ErrorNotice";
 import { cn } from "@/lib/cn";
 import { formatClock } from "@/lib/format";
 import { DurationChart, FailuresChart, ThroughputChart, toPoints } from "./Charts";

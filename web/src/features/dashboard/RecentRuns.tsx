@@ -1,65 +1,99 @@
 // The dashboard's latest activity: the ten newest executions, and the newest failures with
 // why they failed, each a link to the execution. Refreshed with the rest of the dashboard.
+import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { Spinner } from "@/components/ui/misc";
+import { ErrorNotice } from "@/components/ErrorNotice";
+import { RelativeTime } from "@/components/Time";
+import { EmptyState, Spinner } from "@/components/ui/misc";
 import { ExecutionsTable } from "@/features/executions/components/ExecutionsTable";
-import { ErrorNotice } from "@/features/executions/components/ErrorNotice";
-import { RelativeTime } from "@/features/executions/components/Time";
-import { useExecutionList, useWorkflowIndex, type TimeRange } from "@/features/executions/queries";
+import { useExecutionList, useWorkflowIndex, type ExecutionFilter, type TimeRange } from "@/features/executions/queries";
+import type { ExecutionRecord } from "@/features/executions/types";
+import type { WorkflowSummary } from "@/api/types";
 import { shortId } from "@/lib/format";
 import { REFRESH_MS } from "./queries";
 
-export function RecentExecutions() {
-  const list = useExecutionList({}, { limit: 10, poll: REFRESH_MS });
+/**
+ * One panel of runs: a heading with a link to the full list, then the newest `limit` runs
+ * matching `filter` (or why they could not be loaded, or that there are none).
+ */
+function RunsPanel({
+  id,
+  title,
+  what,
+  link,
+  linkText,
+  filter,
+  limit,
+  empty,
+  children,
+}: {
+  id: string;
+  title: string;
+  /** "Could not load <what>", "Loading <what>". */
+  what: string;
+  link: string;
+  linkText: string;
+  filter: ExecutionFilter;
+  limit: number;
+  empty: string;
+  children: (items: ExecutionRecord[], workflows: Map<string, WorkflowSummary> | undefined) => ReactNode;
+}) {
+  const list = useExecutionList(filter, { limit, poll: REFRESH_MS });
   const workflows = useWorkflowIndex();
   const items = list.data?.pages[0]?.items ?? [];
   return (
-    <section aria-labelledby="recent-executions" className="min-w-0">
+    <section aria-labelledby={id} className="min-w-0">
       <div className="mb-2 flex items-baseline justify-between">
-        <h2 id="recent-executions" className="text-sm font-semibold text-slate-900">
-          Recent executions
+        <h2 id={id} className="text-sm font-semibold text-slate-900">
+          {title}
         </h2>
-        <Link to="/executions" className="rounded text-sm text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
-          All executions
+        <Link to={link} className="rounded text-sm text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
+          {linkText}
         </Link>
       </div>
       {list.isPending ? (
-        <Spinner label="Loading executions" />
+        <Spinner label={`Loading ${what}`} />
       ) : !list.data ? (
-        <ErrorNotice what="recent executions" error={list.error} onRetry={() => void list.refetch()} />
+        <ErrorNotice what={`recent ${what}`} error={list.error} onRetry={() => void list.refetch()} />
       ) : items.length === 0 ? (
-        <p className="rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600">No executions yet.</p>
+        <EmptyState className="p-6">{empty}</EmptyState>
       ) : (
-        <ExecutionsTable items={items} workflows={workflows.data?.byId} caption="Recent executions" />
+        children(items, workflows.data?.byId)
       )}
     </section>
   );
 }
 
-export function RecentFailures({ range }: { range: TimeRange }) {
-  const list = useExecutionList({ status: "failed", range }, { limit: 5, poll: REFRESH_MS });
-  const workflows = useWorkflowIndex();
-  const items = list.data?.pages[0]?.items ?? [];
+export function RecentExecutions() {
   return (
-    <section aria-labelledby="recent-failures" className="min-w-0">
-      <div className="mb-2 flex items-baseline justify-between">
-        <h2 id="recent-failures" className="text-sm font-semibold text-slate-900">
-          Recent failures
-        </h2>
-        <Link
-          to={`/executions?status=failed&range=${range}`}
-          className="rounded text-sm text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
-        >
-          All failures
-        </Link>
-      </div>
-      {list.isPending ? (
-        <Spinner label="Loading failures" />
-      ) : !list.data ? (
-        <ErrorNotice what="recent failures" error={list.error} onRetry={() => void list.refetch()} />
-      ) : items.length === 0 ? (
-        <p className="rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600">No failures in this range.</p>
-      ) : (
+    <RunsPanel
+      id="recent-executions"
+      title="Recent executions"
+      what="executions"
+      link="/executions"
+      linkText="All executions"
+      filter={{}}
+      limit={10}
+      empty="No executions yet."
+    >
+      {(items, workflows) => <ExecutionsTable items={items} workflows={workflows} caption="Recent executions" />}
+    </RunsPanel>
+  );
+}
+
+export function RecentFailures({ range }: { range: TimeRange }) {
+  return (
+    <RunsPanel
+      id="recent-failures"
+      title="Recent failures"
+      what="failures"
+      link={`/executions?status=failed&range=${range}`}
+      linkText="All failures"
+      filter={{ status: "failed", range }}
+      limit={5}
+      empty="No failures in this range."
+    >
+      {(items, workflows) => (
         <ul className="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
           {items.map((e) => (
             <li key={e.id} data-testid={`failure-${e.id}`}>
@@ -69,7 +103,7 @@ export function RecentFailures({ range }: { range: TimeRange }) {
               >
                 <span className="flex items-baseline justify-between gap-2">
                   <span className="truncate text-sm font-medium text-slate-900">
-                    {workflows.data?.byId.get(e.workflow_id)?.name ?? "Workflow"}{" "}
+                    {workflows?.get(e.workflow_id)?.name ?? "Workflow"}{" "}
                     <span className="font-mono text-xs font-normal text-slate-600">{shortId(e.id)}</span>
                   </span>
                   <RelativeTime ms={e.created_at} className="shrink-0 text-xs text-slate-600" />
@@ -82,6 +116,6 @@ export function RecentFailures({ range }: { range: TimeRange }) {
           ))}
         </ul>
       )}
-    </section>
+    </RunsPanel>
   );
 }

@@ -7,13 +7,16 @@ import { useShallow } from "zustand/react/shallow";
 import { Trash2, TriangleAlert } from "lucide-react";
 import type { NodeDef } from "@/api/types";
 import { Button } from "@/components/ui/button";
+import { FormField } from "@/components/ui/form";
 import { Input, Label, Textarea } from "@/components/ui/input";
 import { accentFor, isLoopType, NodeTypeIcon } from "@/features/canvas";
 import { errorText } from "@/features/auth/errors";
+import { parseTags } from "@/features/workflows/api";
 import { Help, Messages } from "./schema-form/Help";
 import { SchemaForm } from "./schema-form/SchemaForm";
 import { SchemaFormContext, type SchemaFormContextValue, type TestOutcome } from "./schema-form/context";
 import { cn } from "@/lib/cn";
+import { formatLocalDateTime } from "@/lib/format";
 import { evaluateExpression, lastRunQuery, testContext } from "./api";
 import { nodeSettingsSchema } from "./nodeSettings";
 import { fieldMessages } from "./pointers";
@@ -53,32 +56,19 @@ function WorkflowSettings() {
         <h2 className="text-sm font-semibold text-slate-900">Workflow</h2>
         <p className="mt-1 text-sm text-slate-600">Select a node on the canvas to edit it, or add one from the palette.</p>
       </div>
-      <div>
-        <Label htmlFor="wf-description" className="mb-1 block">
-          Description
-        </Label>
-        <Textarea
-          id="wf-description"
-          value={description}
-          onChange={(e) => useDesigner.getState().setMeta({ description: e.target.value || undefined })}
-        />
-      </div>
-      <div>
-        <Label htmlFor="wf-tags" className="mb-1 block">
-          Tags
-        </Label>
+      <FormField id="wf-description" label="Description" labelClassName="mb-1 block">
+        <Textarea value={description} onChange={(e) => useDesigner.getState().setMeta({ description: e.target.value || undefined })} />
+      </FormField>
+      <FormField id="wf-tags" label="Tags" labelClassName="mb-1 block" help="Comma-separated; the workflow list filters on them.">
         <Input
-          id="wf-tags"
           value={tagText}
-          aria-describedby="wf-tags-help"
           onChange={(e) => {
             setTagText(e.target.value);
-            const next = [...new Set(e.target.value.split(",").map((t) => t.trim()).filter(Boolean))];
+            const next = parseTags(e.target.value);
             useDesigner.getState().setMeta({ tags: next.length ? next : undefined });
           }}
         />
-        <Help id="wf-tags-help" text="Comma-separated; the workflow list filters on them." />
-      </div>
+      </FormField>
     </div>
   );
 }
@@ -132,7 +122,7 @@ function useTestExpression(nodeId: string): SchemaFormContextValue["testExpressi
       const def = useDesigner.getState().definition();
       try {
         const run = workflowId ? await lastRunQuery(qc, workflowId) : null;
-        note = run ? `data from the run of ${new Date(run.execution.created_at).toLocaleString()}` : "no runs yet: tested against empty data";
+        note = run ? `data from the run of ${formatLocalDateTime(run.execution.created_at)}` : "no runs yet: tested against empty data";
         context = testContext(run, def, nodeId);
       } catch (e) {
         note = `the last run could not be read (${errorText(e)}): tested against empty data`;
@@ -217,12 +207,9 @@ function NodeConfig({ id, canTest }: { id: string; canTest: boolean }) {
             Node
           </h3>
           <IdField id={id} />
-          <div>
-            <Label htmlFor="node-name" className="mb-1 block">
-              Name
-            </Label>
-            <Input id="node-name" value={def.name ?? ""} placeholder={id} onChange={(e) => update({ name: e.target.value || undefined }, `node:${id}:name`)} />
-          </div>
+          <FormField id="node-name" label="Name" labelClassName="mb-1 block">
+            <Input value={def.name ?? ""} placeholder={id} onChange={(e) => update({ name: e.target.value || undefined }, `node:${id}:name`)} />
+          </FormField>
         </section>
 
         {spec && (

@@ -1,7 +1,7 @@
 // A save refused with 409: someone saved a newer version since this edit began. The person
 // chooses: reload theirs (dropping these changes) or overwrite it with this edit.
 import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
 
 export function ConflictDialog({
   open,
@@ -25,17 +25,18 @@ export function ConflictDialog({
           You started from version {baseVersion}, and a newer version has been saved since. Reload it (your unsaved changes here are
           dropped) or overwrite it with your changes (theirs stay in the version history).
         </p>
-        <div className="mt-5 flex flex-wrap justify-end gap-2">
-          <DialogClose asChild>
-            <Button variant="secondary">Cancel</Button>
-          </DialogClose>
+        <DialogActions
+          className="mt-3 flex-wrap"
+          submitLabel="Overwrite"
+          pendingLabel="Saving…"
+          pending={pending}
+          variant="destructive"
+          onSubmit={onOverwrite}
+        >
           <Button variant="secondary" onClick={onReload} disabled={pending}>
             Reload latest
           </Button>
-          <Button variant="destructive" onClick={onOverwrite} disabled={pending}>
-            {pending ? "Saving…" : "Overwrite"}
-          </Button>
-        </div>
+        </DialogActions>
       </DialogContent>
     </Dialog>
   );

@@ -6,8 +6,6 @@ import { useCallback, useMemo, type DragEvent } from "react";
 import {
   Background,
   BackgroundVariant,
-  Controls,
-  MiniMap,
   ReactFlow,
   SelectionMode,
   useReactFlow,
@@ -15,16 +13,22 @@ import {
   type EdgeChange,
   type NodeChange,
 } from "@xyflow/react";
-import { decorate, GRID, minimapColor, nodeTypes, type WorkflowFlowEdge, type WorkflowFlowNode } from "@/features/canvas";
+import {
+  CanvasControls,
+  decorate,
+  FIT_VIEW,
+  GRID,
+  nodeTypes,
+  VIRTUALIZE_AT,
+  type WorkflowFlowEdge,
+  type WorkflowFlowNode,
+} from "@/features/canvas";
 import "@/features/canvas/canvas.css";
 import { toast } from "@/components/ui/toast";
 import { useDesigner } from "./store";
 import { NODE_MIME, useAddNode } from "./useAddNode";
 
-/** Beyond this many nodes only those in view are rendered. */
-const VIRTUALIZE_AT = 120;
 const SNAP: [number, number] = [GRID, GRID];
-const FIT_OPTIONS = { padding: 0.15, maxZoom: 1.25 };
 const MULTI_SELECT_KEYS = ["Meta", "Control"];
 
 export function EditorCanvas({ readOnly = false }: { readOnly?: boolean }) {
@@ -91,15 +95,12 @@ export function EditorCanvas({ readOnly = false }: { readOnly?: boolean }) {
         snapToGrid={snap}
         snapGrid={SNAP}
         onlyRenderVisibleElements={nodes.length > VIRTUALIZE_AT}
-        fitView
-        fitViewOptions={FIT_OPTIONS}
-        minZoom={0.1}
+        {...FIT_VIEW}
         maxZoom={2}
         aria-label="Workflow editor"
       >
         <Background variant={BackgroundVariant.Dots} gap={GRID} />
-        <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
-        <Controls showInteractive={false} />
+        <CanvasControls />
       </ReactFlow>
     </div>
   );

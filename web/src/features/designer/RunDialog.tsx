@@ -3,10 +3,10 @@
 // opens it.
 import { useState } from "react";
 import { useNavigate } from "react-router";
-import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { Label, Textarea } from "@/components/ui/input";
-import { Help, Messages } from "./schema-form/Help";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
+import { FormAlert, FormField } from "@/components/ui/form";
+import { Textarea } from "@/components/ui/input";
+import { withCode } from "./schema-form/Help";
 import { errorText } from "@/features/auth/errors";
 import { useStartExecution } from "./api";
 import { useDesigner } from "./store";
@@ -71,34 +71,17 @@ export function RunDialog({
             void run();
           }}
         >
-          <Label htmlFor="run-input" className="mb-1 block">
-            Input (JSON)
-          </Label>
-          <Textarea
+          <FormField
             id="run-input"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            rows={8}
-            spellCheck={false}
-            className="font-mono text-xs"
-            aria-invalid={!parsed.ok || undefined}
-            aria-describedby={`run-input-help${!parsed.ok ? " run-input-err" : ""}`}
-          />
-          <Help id="run-input-help" text="Expressions read it as `.input`." />
-          <Messages id="run-input-err" messages={parsed.ok ? [] : [parsed.error]} />
-          {error && (
-            <p role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 p-2 text-sm text-red-800">
-              {error}
-            </p>
-          )}
-          <div className="mt-5 flex justify-end gap-2">
-            <DialogClose asChild>
-              <Button variant="secondary">Cancel</Button>
-            </DialogClose>
-            <Button type="submit" disabled={!parsed.ok || pending}>
-              {pending ? "Starting…" : "Start run"}
-            </Button>
-          </div>
+            label="Input (JSON)"
+            labelClassName="mb-1 block"
+            help={withCode("Expressions read it as `.input`.")}
+            error={!parsed.ok && parsed.error}
+          >
+            <Textarea value={text} onChange={(e) => setText(e.target.value)} rows={8} spellCheck={false} className="font-mono text-xs" />
+          </FormField>
+          <FormAlert className="mt-3">{error}</FormAlert>
+          <DialogActions className="mt-3" submitLabel="Start run" pendingLabel="Starting…" pending={pending} disabled={!parsed.ok} />
         </form>
       </DialogContent>
     </Dialog>

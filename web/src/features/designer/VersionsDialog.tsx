@@ -6,16 +6,29 @@ import { History } from "lucide-react";
 import type { NodeSpec, Workflow } from "@/api/types";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
-import { Label, Select } from "@/components/ui/input";
+import { FormField } from "@/components/ui/form";
+import { Select } from "@/components/ui/input";
 import { EmptyState, Spinner } from "@/components/ui/misc";
 import { toast } from "@/components/ui/toast";
 import { errorText } from "@/features/auth/errors";
+import { formatLocalDateTime } from "@/lib/format";
 import { mergeForDiff, WorkflowCanvas, type WorkflowDiff } from "@/features/canvas";
 import { useDiff, useVersions } from "./api";
 import { useDesigner } from "./store";
 
-function when(ms: number): string {
-  return new Date(ms).toLocaleString();
+/** Picks one of `versions`, listed in the order given. */
+function VersionSelect({ id, label, versions, value, onChange }: { id: string; label: string; versions: Workflow[]; value: number; onChange: (v: number) => void }) {
+  return (
+    <FormField id={id} label={label} labelClassName="mb-1 block">
+      <Select value={value} onChange={(e) => onChange(Number(e.target.value))} className="w-56">
+        {versions.map((v) => (
+          <option key={v.version} value={v.version}>
+            v{v.version} · {formatLocalDateTime(v.created_at)}
+          </option>
+        ))}
+      </Select>
+    </FormField>
+  );
 }
 
 function DiffSummary({ diff }: { diff: WorkflowDiff }) {
@@ -79,30 +92,8 @@ function VersionDiff({ workflowId, versions, specs }: { workflowId: string; vers
   return (
     <div className="flex flex-col gap-3">
       <div className="flex flex-wrap items-end gap-3">
-        <div>
-          <Label htmlFor="diff-from" className="mb-1 block">
-            From
-          </Label>
-          <Select id="diff-from" value={from} onChange={(e) => setFrom(Number(e.target.value))} className="w-56">
-            {options.map((v) => (
-              <option key={v.version} value={v.version}>
-                v{v.version} · {when(v.created_at)}
-              </option>
-            ))}
-          </Select>
-        </div>
-        <div>
-          <Label htmlFor="diff-to" className="mb-1 block">
-            To
-          </Label>
-          <Select id="diff-to" value={to} onChange={(e) => setTo(Number(e.target.value))} className="w-56">
-            {options.map((v) => (
-              <option key={v.version} value={v.version}>
-                v{v.version} · {when(v.created_at)}
-              </option>
-            ))}
-          </Select>
-        </div>
+        <VersionSelect id="diff-from" label="From" versions={options} value={from} onChange={setFrom} />
+        <VersionSelect id="diff-to" label="To" versions={options} value={to} onChange={setTo} />
         <Button variant="secondary" onClick={restore} className="ml-auto">
           <History aria-hidden /> Load v{to} into the editor
         </Button>

@@ -4,6 +4,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api, call } from "@/api/client";
 import { keys } from "@/api/keys";
+import { useInvalidatingMutation } from "@/api/queries";
 import type { Definition, EventOut, Execution, ValidationProblem, Workflow } from "@/api/types";
 import type { WorkflowDiff } from "@/features/canvas";
 
@@ -65,14 +66,11 @@ export function useDiff(id: string, from: number | undefined, to: number | undef
 }
 
 export function useStartExecution(id: string) {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (input: Record<string, unknown>) =>
-      call(() =>
-        api.POST("/api/v1/workflows/{id}/executions", { params: { path: { id } }, body: { input: input as Record<string, never> } }),
-      ),
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.allExecutions }),
-  });
+  return useInvalidatingMutation(keys.allExecutions, (input: Record<string, unknown>) =>
+    call(() =>
+      api.POST("/api/v1/workflows/{id}/executions", { params: { path: { id } }, body: { input: input as Record<string, never> } }),
+    ),
+  );
 }
 
 export async function evaluateExpression(expression: string, context: unknown): Promise<{ result: unknown; results: unknown[] }> {

@@ -1,27 +1,58 @@
 // What an operator can do to a run: cancel it while it is unfinished, retry it from the
 // failed node once it failed or timed out, and send a signal while it waits. Viewers see
 // none of these (the gateway would refuse them); each shows why it failed without closing.
-import { useId, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent, type ReactNode } from "react";
 import { Ban, RotateCcw, Send } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { FieldError, Input, Label, Textarea } from "@/components/ui/input";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
+import { FormAlert, FormField } from "@/components/ui/form";
+import { Input, Textarea } from "@/components/ui/input";
 import { toast } from "@/components/ui/toast";
 import { errorText, formErrors } from "@/features/auth/errors";
 import { useCancelExecution, useRetryExecution, useSendSignal } from "./queries";
 import type { AwaitedSignal } from "./runState";
 
-function FormAlert({ children }: { children?: string }) {
-  if (!children) return null;
+/**
+ * A dialog holding one form, whose mutation's failure is forgotten (`reset`) once it closes,
+ * so it opens clean next time.
+ */
+function ActionDialog({
+  open,
+  onOpenChange,
+  reset,
+  title,
+  description,
+  onSubmit,
+  noValidate,
+  children,
+}: {
+  open: boolean;
+  onOpenChange: (o: boolean) => void;
+  reset: () => void;
+  title: string;
+  description: string;
+  onSubmit: (e: FormEvent) => void;
+  noValidate?: boolean;
+  children: ReactNode;
+}) {
   return (
-    <p role="alert" className="rounded-md border border-red-200 bg-red-50 p-2 text-sm text-red-800">
-      {children}
-    </p>
+    <Dialog
+      open={open}
+      onOpenChange={(o) => {
+        onOpenChange(o);
+        if (!o) reset();
+      }}
+    >
+      <DialogContent title={title} description={description}>
+        <form onSubmit={onSubmit} className="space-y-3" noValidate={noValidate}>
+          {children}
+        </form>
+      </DialogContent>
+    </Dialog>
   );
 }
 
 function CancelDialog({ executionId, open, onOpenChange }: { executionId: string; open: boolean; onOpenChange: (o: boolean) => void }) {
-  const uid = useId();
   const [reason, setReason] = useState("");
   const cancel = useCancelExecution(executionId);
   const errors = formErrors(cancel.error, ["reason"] as const);
@@ -36,41 +67,27 @@ function CancelDialog({ executionId, open, onOpenChange }: { executionId: string
     });
   };
   return (
-    <Dialog
+    <ActionDialog
       open={open}
-      onOpenChange={(o) => {
-        onOpenChange(o);
-        if (!o) cancel.reset();
-      }}
+      onOpenChange={onOpenChange}
+      reset={cancel.reset}
+      title="Cancel this execution?"
+      description="Running nodes are stopped and nothing further runs. This cannot be undone, but a cancelled execution can be started again from its workflow."
+      onSubmit={submit}
     >
-      <DialogContent title="Cancel this execution?" description="Running nodes are stopped and nothing further runs. This cannot be undone, but a cancelled execution can be started again from its workflow.">
-        <form onSubmit={submit} className="space-y-3">
-          <div>
-            <Label htmlFor={`${uid}-reason`}>Reason (optional)</Label>
-            <Input
-              id={`${uid}-reason`}
-              className="mt-1"
-              maxLength={1000}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              placeholder="Shown in the execution's log"
-              aria-invalid={!!errors.field.reason}
-              aria-describedby={errors.field.reason ? `${uid}-reason-error` : undefined}
-            />
-            <FieldError id={`${uid}-reason-error`}>{errors.field.reason}</FieldError>
-          </div>
-          <FormAlert>{errors.form}</FormAlert>
-          <div className="flex justify-end gap-2">
-            <DialogClose asChild>
-              <Button variant="secondary">Keep running</Button>
-            </DialogClose>
-            <Button type="submit" variant="destructive" disabled={cancel.isPending}>
-              {cancel.isPending ? "Cancelling…" : "Cancel execution"}
-            </Button>
-          </div>
-        </form>
-      </DialogContent>
-    </Dialog>
+      <FormField label="Reason (optional)" error={errors.field.reason}>
+        <Input className="mt-1" maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Shown in the execution's log" />
+      </FormField>
+      <FormAlert>{errors.form}</FormAlert>
+      <DialogActions
+        className="pt-0"
+        cancelLabel="Keep running"
+        submitLabel="Cancel execution"
+        pendingLabel="Cancelling…"
+        pending={cancel.isPending}
+        variant="destructive"
+      />
+    </ActionDialog>
   );
 }
 
@@ -119,61 +136,29 @@ function SignalDialog({
     );
   };
   return (
-    <Dialog
+    <ActionDialog
       open={open}
-      onOpenChange={(o) => {
-        onOpenChange(o);
-        if (!o) send.reset();
-      }}
+      onOpenChange={onOpenChange}
+      reset={send.reset}
+      title="Send a signal"
+      description="A node waiting for this signal name continues with the payload as its output."
+      onSubmit={submit}
+      noValidate
     >
-      <DialogContent title="Send a signal" description="A node waiting for this signal name continues with the payload as its output.">
-        <form onSubmit={submit} className="space-y-3" noValidate>
-          <div>
-            <Label htmlFor={`${uid}-name`}>Signal name</Label>
-            <Input
-              id={`${uid}-name`}
-              className="mt-1"
-              required
-              maxLength={200}
-              list={`${uid}-names`}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              aria-invalid={!!errors.field.name}
-              aria-describedby={errors.field.name ? `${uid}-name-error` : undefined}
-            />
-            <datalist id={`${uid}-names`}>
-              {awaiting.map((a) => (
-                <option key={a.node} value={a.name}>{`awaited by ${a.node}`}</option>
-              ))}
-            </datalist>
-            <FieldError id={`${uid}-name-error`}>{errors.field.name}</FieldError>
-          </div>
-          <div>
-            <Label htmlFor={`${uid}-payload`}>Payload (JSON)</Label>
-            <Textarea
-              id={`${uid}-payload`}
-              className="mt-1 font-mono text-xs"
-              rows={6}
-              value={payload}
-              onChange={(e) => setPayload(e.target.value)}
-              spellCheck={false}
-              aria-invalid={!!payloadError}
-              aria-describedby={payloadError ? `${uid}-payload-error` : undefined}
-            />
-            <FieldError id={`${uid}-payload-error`}>{payloadError}</FieldError>
-          </div>
-          <FormAlert>{errors.form}</FormAlert>
-          <div className="flex justify-end gap-2">
-            <DialogClose asChild>
-              <Button variant="secondary">Close</Button>
-            </DialogClose>
-            <Button type="submit" disabled={send.isPending || !name.trim()}>
-              {send.isPending ? "Sending…" : "Send"}
-            </Button>
-          </div>
-        </form>
-      </DialogContent>
-    </Dialog>
+      <FormField label="Signal name" error={errors.field.name}>
+        <Input className="mt-1" required maxLength={200} list={`${uid}-names`} value={name} onChange={(e) => setName(e.target.value)} />
+      </FormField>
+      <datalist id={`${uid}-names`}>
+        {awaiting.map((a) => (
+          <option key={a.node} value={a.name}>{`awaited by ${a.node}`}</option>
+        ))}
+      </datalist>
+      <FormField label="Payload (JSON)" error={payloadError}>
+        <Textarea className="mt-1 font-mono text-xs" rows={6} value={payload} onChange={(e) => setPayload(e.target.value)} spellCheck={false} />
+      </FormField>
+      <FormAlert>{errors.form}</FormAlert>
+      <DialogActions className="pt-0" cancelLabel="Close" submitLabel="Send" pendingLabel="Sending…" pending={send.isPending} disabled={!name.trim()} />
+    </ActionDialog>
   );
 }
 

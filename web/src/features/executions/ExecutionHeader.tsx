@@ -4,9 +4,9 @@
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 import { StatusBadge } from "@/components/StatusBadge";
+import { Duration, RelativeTime } from "@/components/Time";
 import { Button } from "@/components/ui/button";
 import { shortId } from "@/lib/format";
-import { Duration, RelativeTime } from "./components/Time";
 import type { Connection } from "./stream";
 import type { RunError } from "./types";
 

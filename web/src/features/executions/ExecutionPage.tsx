@@ -10,7 +10,7 @@ import { useNodeCatalog } from "@/api/queries";
 import { Card, Spinner, Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/misc";
 import { useRole } from "@/features/auth/roles";
 import { WorkflowCanvas } from "@/features/canvas";
-import { ErrorNotice } from "./components/ErrorNotice";
+import { ErrorNotice } from "@/components/ErrorNotice";
 import { JsonView } from "./components/JsonView";
 import { ExecutionActions, type SignalRequest } from "./ExecutionActions";
 import { ExecutionHeader } from "./ExecutionHeader";

@@ -1,7 +1,8 @@
 // The execution list's filters, kept in the URL (`?workflow=&status=&range=`): a workflow,
 // a status and how far back runs started.
 import type { WorkflowSummary } from "@/api/types";
-import { Label, Select } from "@/components/ui/input";
+import { FormField } from "@/components/ui/form";
+import { Select } from "@/components/ui/input";
 import { EXECUTION_STATUSES } from "./types";
 import { isTimeRange, type ExecutionFilter, type TimeRange } from "./queries";
 
@@ -47,15 +48,13 @@ export function ExecutionsFilters({
 
   return (
     <div role="group" aria-label="Filter executions" className="mb-4 grid gap-3 sm:grid-cols-3">
-      <div>
-        <Label htmlFor="filter-workflow">Workflow</Label>
-        <Select
-          id="filter-workflow"
-          className="mt-1"
-          value={filter.workflow_id ?? ""}
-          onChange={(e) => set("workflow", e.target.value)}
-          aria-describedby={workflowsError ? "filter-workflow-error" : undefined}
-        >
+      <FormField
+        id="filter-workflow"
+        label="Workflow"
+        error={workflowsError && `Could not load workflow names: ${workflowsError}`}
+        invalid={false}
+      >
+        <Select className="mt-1" value={filter.workflow_id ?? ""} onChange={(e) => set("workflow", e.target.value)}>
           <option value="">All workflows</option>
           {unknownWorkflow && <option value={filter.workflow_id}>{filter.workflow_id}</option>}
           {sorted.map((w) => (
@@ -64,15 +63,9 @@ export function ExecutionsFilters({
             </option>
           ))}
         </Select>
-        {workflowsError && (
-          <p id="filter-workflow-error" className="mt-1 text-xs text-red-700">
-            Could not load workflow names: {workflowsError}
-          </p>
-        )}
-      </div>
-      <div>
-        <Label htmlFor="filter-status">Status</Label>
-        <Select id="filter-status" className="mt-1" value={filter.status ?? ""} onChange={(e) => set("status", e.target.value)}>
+      </FormField>
+      <FormField id="filter-status" label="Status">
+        <Select className="mt-1" value={filter.status ?? ""} onChange={(e) => set("status", e.target.value)}>
           <option value="">Any status</option>
           {EXECUTION_STATUSES.map((s) => (
             <option key={s} value={s}>
@@ -80,10 +73,9 @@ export function ExecutionsFilters({
             </option>
           ))}
         </Select>
-      </div>
-      <div>
-        <Label htmlFor="filter-range">Started</Label>
-        <Select id="filter-range" className="mt-1" value={filter.range ?? ""} onChange={(e) => set("range", e.target.value)}>
+      </FormField>
+      <FormField id="filter-range" label="Started">
+        <Select className="mt-1" value={filter.range ?? ""} onChange={(e) => set("range", e.target.value)}>
           {(Object.keys(RANGE_LABELS) as TimeRange[]).map((r) => (
             <option key={r} value={r}>
               {RANGE_LABELS[r]}
@@ -91,7 +83,7 @@ export function ExecutionsFilters({
           ))}
           <option value="">All time</option>
         </Select>
-      </div>
+      </FormField>
     </div>
   );
 }

@@ -3,11 +3,12 @@
 // status live from the multiplexed socket; if that cannot stay connected the list polls.
 import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
+import { LoadMore } from "@/components/LoadMore";
 import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader, Spinner } from "@/components/ui/misc";
 import { errorText } from "@/features/auth/errors";
 import { ExecutionsTable } from "./components/ExecutionsTable";
-import { ErrorNotice } from "./components/ErrorNotice";
+import { ErrorNotice } from "@/components/ErrorNotice";
 import { ExecutionsFilters, filterFromParams } from "./ExecutionsFilters";
 import { LiveIndicator } from "./components/LiveIndicator";
 import { useExecutionList, useWorkflowIndex } from "./queries";
@@ -62,18 +63,7 @@ export function ExecutionsPage() {
       ) : (
         <>
           <ExecutionsTable items={items} workflows={workflows.data?.byId} caption="Executions" />
-          <div className="mt-3 flex flex-col items-center gap-2">
-            {list.hasNextPage && (
-              <Button variant="secondary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? "Loading…" : "Load more"}
-              </Button>
-            )}
-            {list.isFetchNextPageError && (
-              <p role="alert" className="text-sm text-red-700">
-                Could not load more: {errorText(list.error)}
-              </p>
-            )}
-          </div>
+          <LoadMore query={list} />
         </>
       )}
     </div>

@@ -3,17 +3,18 @@
 // execution runs, new lines are appended as the stream reports new events: the tail is read
 // from the server after the last line shown, so it is rendered and filtered exactly like
 // the pages before it.
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { Search } from "lucide-react";
 import { keys } from "@/api/keys";
-import { Badge, Spinner } from "@/components/ui/misc";
-import { Button } from "@/components/ui/button";
-import { Input, Label, Select } from "@/components/ui/input";
-import { errorText } from "@/features/auth/errors";
+import { LoadMore } from "@/components/LoadMore";
+import { Time } from "@/components/Time";
+import { Badge, EmptyState, Spinner } from "@/components/ui/misc";
+import { FormField } from "@/components/ui/form";
+import { Input, Select } from "@/components/ui/input";
 import { cn } from "@/lib/cn";
-import { formatClock, formatDateTime } from "@/lib/format";
-import { ErrorNotice } from "./components/ErrorNotice";
+import { formatClock } from "@/lib/format";
+import { ErrorNotice } from "@/components/ErrorNotice";
 import { fetchLogPage, useLogs, type LogFilter, type LogPage } from "./queries";
 
 const LEVELS: LogFilter["level"][] = ["debug", "info", "warn", "error"];
@@ -83,7 +84,6 @@ export function LogsViewer({
   liveSeq: number;
   onSelectNode?: (id: string) => void;
 }) {
-  const uid = useId();
   const [level, setLevel] = useState<LogFilter["level"]>("info");
   const [node, setNode] = useState("");
   const [text, setText] = useState("");
@@ -100,19 +100,17 @@ export function LogsViewer({
   return (
     <div>
       <div role="group" aria-label="Filter log lines" className="mb-3 grid gap-3 sm:grid-cols-[10rem_12rem_minmax(0,1fr)]">
-        <div>
-          <Label htmlFor={`${uid}-level`}>Lowest level</Label>
-          <Select id={`${uid}-level`} className="mt-1" value={level} onChange={(e) => setLevel(e.target.value as LogFilter["level"])}>
+        <FormField label="Lowest level">
+          <Select className="mt-1" value={level} onChange={(e) => setLevel(e.target.value as LogFilter["level"])}>
             {LEVELS.map((l) => (
               <option key={l} value={l}>
                 {l}
               </option>
             ))}
           </Select>
-        </div>
-        <div>
-          <Label htmlFor={`${uid}-node`}>Node</Label>
-          <Select id={`${uid}-node`} className="mt-1" value={node} onChange={(e) => setNode(e.target.value)}>
+        </FormField>
+        <FormField label="Node">
+          <Select className="mt-1" value={node} onChange={(e) => setNode(e.target.value)}>
             <option value="">All nodes</option>
             {nodeIds.map((n) => (
               <option key={n} value={n}>
@@ -120,21 +118,15 @@ export function LogsViewer({
               </option>
             ))}
           </Select>
-        </div>
-        <div>
-          <Label htmlFor={`${uid}-q`}>Search messages</Label>
-          <div className="relative mt-1">
-            <Search aria-hidden className="pointer-events-none absolute left-2.5 top-1/2 size-4 -translate-y-1/2 text-slate-500" />
-            <Input
-              id={`${uid}-q`}
-              type="search"
-              className="pl-8"
-              placeholder="Text in the message"
-              value={text}
-              onChange={(e) => setText(e.target.value)}
-            />
-          </div>
-        </div>
+        </FormField>
+        <FormField label="Search messages">
+          {(control) => (
+            <div className="relative mt-1">
+              <Search aria-hidden className="pointer-events-none absolute left-2.5 top-1/2 size-4 -translate-y-1/2 text-slate-500" />
+              <Input {...control} type="search" className="pl-8" placeholder="Text in the message" value={text} onChange={(e) => setText(e.target.value)} />
+            </div>
+          )}
+        </FormField>
       </div>
 
       {logs.isPending ? (
@@ -142,16 +134,16 @@ export function LogsViewer({
       ) : !logs.data ? (
         <ErrorNotice what="the log" error={logs.error} onRetry={() => void logs.refetch()} />
       ) : lines.length === 0 ? (
-        <p className="rounded-md border border-dashed border-slate-300 p-4 text-center text-sm text-slate-600">
+        <EmptyState className="rounded-md p-4">
           {filter.node || filter.q || level !== "debug" ? "No log lines match these filters." : "No log lines yet."}
-        </p>
+        </EmptyState>
       ) : (
         <ol aria-label="Log lines" className={cn("divide-y divide-slate-100 rounded-md border border-slate-200 bg-white font-mono text-xs", logs.isPlaceholderData && "opacity-60")}>
           {lines.map((l) => (
             <li key={l.seq} className="flex flex-wrap items-baseline gap-x-3 gap-y-0.5 px-3 py-1.5" data-testid="log-line">
-              <time dateTime={new Date(l.at).toISOString()} title={formatDateTime(l.at)} className="shrink-0 tabular-nums text-slate-500">
+              <Time ms={l.at} className="shrink-0 tabular-nums text-slate-500">
                 {formatClock(l.at)}
-              </time>
+              </Time>
               <Badge className={cn("w-14 justify-center font-sans uppercase", levelStyle[l.level] ?? levelStyle.info)}>{l.level}</Badge>
               {l.node ? (
                 onSelectNode ? (
@@ -172,18 +164,7 @@ export function LogsViewer({
           ))}
         </ol>
       )}
-      <div className="mt-3 flex flex-col items-center gap-2">
-        {logs.hasNextPage && (
-          <Button variant="secondary" onClick={() => void logs.fetchNextPage()} disabled={logs.isFetchingNextPage}>
-            {logs.isFetchingNextPage ? "Loading…" : "Load more"}
-          </Button>
-        )}
-        {logs.isFetchNextPageError && (
-          <p role="alert" className="text-sm text-red-700">
-            Could not load more: {errorText(logs.error)}
-          </p>
-        )}
-      </div>
+      <LoadMore query={logs} />
     </div>
   );
 }

@@ -1,54 +1,52 @@
 // What one node did in this run: its status, every attempt with its error, what it is
 // waiting for, the child execution it started, and its input (`prev`) and output. A loop
 // body node ran once per iteration; each iteration can be looked at on its own.
-import { useId, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link } from "react-router";
 import { X } from "lucide-react";
 import type { NodeDef } from "@/api/types";
 import { StatusBadge } from "@/components/StatusBadge";
+import { RelativeTime } from "@/components/Time";
 import { Button } from "@/components/ui/button";
-import { Label, Select } from "@/components/ui/input";
+import { FormField } from "@/components/ui/form";
+import { Select } from "@/components/ui/input";
+import { TBody, TD, TH, THead, TRow, Table } from "@/components/ui/table";
 import { formatClock, formatDateTime, formatDuration, shortId } from "@/lib/format";
 import { JsonView } from "./components/JsonView";
-import { RelativeTime } from "./components/Time";
 import type { Attempt, NodeDetail, RunState } from "./runState";
 import { detailsForId, nodeInput, type indexDefinition } from "./selectors";
 
 function AttemptsTable({ attempts, caption }: { attempts: Attempt[]; caption: string }) {
   return (
-    <div className="overflow-x-auto rounded-md border border-slate-200">
-      <table className="w-full text-left text-xs">
-        <caption className="sr-only">{caption}</caption>
-        <thead className="bg-slate-50 text-slate-600">
-          <tr>
-            <th scope="col" className="px-2 py-1 font-medium">#</th>
-            <th scope="col" className="px-2 py-1 font-medium">Started</th>
-            <th scope="col" className="px-2 py-1 font-medium">Took</th>
-            <th scope="col" className="px-2 py-1 font-medium">Result</th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {attempts.map((a) => (
-            <tr key={a.attempt} className="align-top">
-              <td className="px-2 py-1 tabular-nums">{a.attempt}</td>
-              <td className="whitespace-nowrap px-2 py-1 tabular-nums" title={formatDateTime(a.startedAt)}>
-                {formatClock(a.startedAt)}
-              </td>
-              <td className="whitespace-nowrap px-2 py-1 tabular-nums">{a.endedAt ? formatDuration(a.endedAt - a.startedAt) : "…"}</td>
-              <td className="px-2 py-1">
-                {a.error ? (
-                  <span className="text-red-800">
-                    <span className="font-medium">{a.error.kind}</span>: {a.error.message}
-                  </span>
-                ) : (
-                  a.outcome
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table caption={caption} size="xs">
+      {/* Sentence case and no rule: a small table inside the panel's own section. */}
+      <THead className="border-b-0 normal-case tracking-normal">
+        <TH>#</TH>
+        <TH>Started</TH>
+        <TH>Took</TH>
+        <TH>Result</TH>
+      </THead>
+      <TBody>
+        {attempts.map((a) => (
+          <TRow key={a.attempt} hover={false} className="align-top">
+            <TD className="tabular-nums">{a.attempt}</TD>
+            <TD className="whitespace-nowrap tabular-nums" title={formatDateTime(a.startedAt)}>
+              {formatClock(a.startedAt)}
+            </TD>
+            <TD className="whitespace-nowrap tabular-nums">{a.endedAt ? formatDuration(a.endedAt - a.startedAt) : "…"}</TD>
+            <TD>
+              {a.error ? (
+                <span className="text-red-800">
+                  <span className="font-medium">{a.error.kind}</span>: {a.error.message}
+                </span>
+              ) : (
+                a.outcome
+              )}
+            </TD>
+          </TRow>
+        ))}
+      </TBody>
+    </Table>
   );
 }
 
@@ -110,7 +108,6 @@ export function NodeDetailsPanel({
   /** Offered for a signal wait when the viewer may send signals. */
   onSignal?: (name: string) => void;
 }) {
-  const uid = useId();
   const runs = useMemo(() => detailsForId(run, nodeId), [run, nodeId]);
   const [chosen, setChosen] = useState<string | undefined>();
   // The last iteration unless one was picked (and still exists after a retry reset).
@@ -135,16 +132,15 @@ export function NodeDetailsPanel({
       </div>
       <div className="min-h-0 flex-1 space-y-4 overflow-auto p-3">
         {runs.length > 1 && (
-          <div>
-            <Label htmlFor={`${uid}-iteration`}>Iteration</Label>
-            <Select id={`${uid}-iteration`} className="mt-1" value={detail?.path} onChange={(e) => setChosen(e.target.value)}>
+          <FormField label="Iteration">
+            <Select className="mt-1" value={detail?.path} onChange={(e) => setChosen(e.target.value)}>
               {runs.map((r) => (
                 <option key={r.path} value={r.path}>
                   {r.path} ({r.status})
                 </option>
               ))}
             </Select>
-          </div>
+          </FormField>
         )}
         {!detail ? (
           <p className="text-sm text-slate-600">This node has not run in this execution.</p>

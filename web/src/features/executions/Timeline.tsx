@@ -2,7 +2,9 @@
 // time since the start), what, on which node, and the gist of its data. Long runs show a
 // page of events at a time so a loop over thousands of items cannot stall the page.
 import { useState } from "react";
+import { Time } from "@/components/Time";
 import { Button } from "@/components/ui/button";
+import { TBody, TD, TH, THead, TRow, Table } from "@/components/ui/table";
 import { formatClock, formatDateTime, formatDuration, formatOffset } from "@/lib/format";
 import type { StreamEvent } from "./types";
 
@@ -63,55 +65,47 @@ export function Timeline({
   const visible = events.slice(0, shown);
   return (
     <div>
-      <div className="overflow-x-auto rounded-md border border-slate-200 bg-white">
-        <table className="w-full text-left text-xs">
-          <caption className="sr-only">Execution events</caption>
-          <thead className="border-b border-slate-200 bg-slate-50 uppercase tracking-wide text-slate-600">
-            <tr>
-              <th scope="col" className="px-3 py-1.5 font-medium">Seq</th>
-              <th scope="col" className="px-3 py-1.5 font-medium">Time</th>
-              <th scope="col" className="px-3 py-1.5 font-medium">Event</th>
-              <th scope="col" className="px-3 py-1.5 font-medium">Node</th>
-              <th scope="col" className="px-3 py-1.5 font-medium">Details</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {visible.map((e) => {
-              const path = e.node_id ?? undefined;
-              const id = path?.split("/").pop();
-              return (
-                <tr key={e.seq} data-testid="timeline-event" className={e.type === "node_attempt_failed" ? "bg-red-50/60" : undefined}>
-                  <td className="px-3 py-1.5 tabular-nums text-slate-500">{e.seq}</td>
-                  <td className="whitespace-nowrap px-3 py-1.5 tabular-nums text-slate-700">
-                    <time dateTime={new Date(e.at).toISOString()} title={formatDateTime(e.at)}>
-                      {formatClock(e.at)}
-                    </time>{" "}
-                    <span className="text-slate-500">{formatOffset(e.at, start)}</span>
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-1.5 font-medium text-slate-900">{e.type.replace(/_/g, " ")}</td>
-                  <td className="whitespace-nowrap px-3 py-1.5 font-mono">
-                    {path && id && nodeIds.has(id) ? (
-                      <button
-                        type="button"
-                        onClick={() => onSelectNode(id)}
-                        className="rounded text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
-                        title={`Show node ${path}`}
-                      >
-                        {path}
-                      </button>
-                    ) : (
-                      <span className="text-slate-700">{path ?? ""}</span>
-                    )}
-                  </td>
-                  <td className="max-w-md truncate px-3 py-1.5 text-slate-700" title={eventSummary(e)}>
-                    {eventSummary(e)}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <Table caption="Execution events" size="sm">
+        <THead>
+          <TH>Seq</TH>
+          <TH>Time</TH>
+          <TH>Event</TH>
+          <TH>Node</TH>
+          <TH>Details</TH>
+        </THead>
+        <TBody>
+          {visible.map((e) => {
+            const path = e.node_id ?? undefined;
+            const id = path?.split("/").pop();
+            return (
+              <TRow key={e.seq} hover={false} data-testid="timeline-event" className={e.type === "node_attempt_failed" ? "bg-red-50/60" : undefined}>
+                <TD className="tabular-nums text-slate-500">{e.seq}</TD>
+                <TD className="whitespace-nowrap tabular-nums text-slate-700">
+                  <Time ms={e.at}>{formatClock(e.at)}</Time> <span className="text-slate-500">{formatOffset(e.at, start)}</span>
+                </TD>
+                <TD className="whitespace-nowrap font-medium text-slate-900">{e.type.replace(/_/g, " ")}</TD>
+                <TD className="whitespace-nowrap font-mono">
+                  {path && id && nodeIds.has(id) ? (
+                    <button
+                      type="button"
+                      onClick={() => onSelectNode(id)}
+                      className="rounded text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                      title={`Show node ${path}`}
+                    >
+                      {path}
+                    </button>
+                  ) : (
+                    <span className="text-slate-700">{path ?? ""}</span>
+                  )}
+                </TD>
+                <TD className="max-w-md truncate text-slate-700" title={eventSummary(e)}>
+                  {eventSummary(e)}
+                </TD>
+              </TRow>
+            );
+          })}
+        </TBody>
+      </Table>
       {events.length > shown && (
         <div className="mt-2 flex items-center justify-center gap-3 text-sm text-slate-600">
           Showing {shown} of {events.length} events

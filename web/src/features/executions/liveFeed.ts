@@ -2,7 +2,7 @@
 // a `subscribe` per workflow whose executions are on screen, and every event of those
 // executions pushed to us. Lists patch their cached rows from it instead of polling; when
 // the socket cannot be kept up, `healthy` turns false and the list falls back to polling.
-import { CLOSE_NORMAL, CLOSE_TOKEN_EXPIRED, defaultBackoff, type SocketFactory } from "./stream";
+import { Attempts, Backoff, CLOSE_TOKEN_EXPIRED, closeQuietly, defaultBackoff, wsUrl, type SocketFactory } from "./socket";
 import { isStreamEvent, type StreamEvent } from "./types";
 
 export interface FeedEvent {
@@ -19,8 +19,7 @@ export interface FeedDeps {
 }
 
 export function feedUrl(token: string): string {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${proto}//${location.host}/api/v1/ws?${new URLSearchParams({ access_token: token })}`;
+  return wsUrl("/api/v1/ws", { access_token: token });
 }
 
 export const defaultFeedDeps = (token: FeedDeps["token"]): FeedDeps => ({
@@ -39,10 +38,8 @@ export class LiveFeed {
   private running = false;
   private wanted = new Set<string>();
   private subscribed = new Set<string>();
-  private failures = 0;
-  private forceToken = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private generation = 0;
+  private readonly backoff: Backoff;
+  private readonly attempts = new Attempts();
   private healthy = true;
   private readonly deps: FeedDeps;
   private readonly onEvent: (e: FeedEvent) => void;
@@ -50,6 +47,7 @@ export class LiveFeed {
 
   constructor(deps: FeedDeps, onEvent: (e: FeedEvent) => void, onHealth: (healthy: boolean) => void) {
     this.deps = deps;
+    this.backoff = new Backoff(deps.backoff);
     this.onEvent = onEvent;
     this.onHealth = onHealth;
   }
@@ -62,16 +60,12 @@ export class LiveFeed {
 
   stop(): void {
     this.running = false;
-    this.generation++;
-    clearTimeout(this.timer);
-    const ws = this.ws;
+    this.attempts.next();
+    this.backoff.cancel();
+    closeQuietly(this.ws);
     this.ws = null;
     this.open = false;
     this.subscribed.clear();
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      if (ws.readyState === 0 || ws.readyState === 1) ws.close(CLOSE_NORMAL);
-    }
   }
 
   /** The workflows to follow; subscribes to new ones and drops the rest. */
@@ -104,61 +98,47 @@ export class LiveFeed {
   }
 
   private async connect(): Promise<void> {
-    const gen = ++this.generation;
-    let token: string | null;
-    try {
-      token = await this.deps.token(this.forceToken);
-    } catch {
-      if (gen === this.generation) this.retryLater();
-      return;
-    }
-    if (gen !== this.generation || !this.running) return;
-    this.forceToken = false;
-    if (!token) return this.setHealthy(false);
-    const Socket = this.deps.socket();
-    const ws = new Socket(this.deps.url(token));
-    this.ws = ws;
-    ws.onopen = () => {
-      if (gen !== this.generation) return;
-      this.open = true;
-      this.failures = 0;
-      this.subscribed.clear();
-      this.sync();
-      this.setHealthy(true);
-    };
-    ws.onmessage = (m: MessageEvent) => {
-      if (gen !== this.generation) return;
-      let msg: unknown;
-      try {
-        msg = JSON.parse(String(m.data));
-      } catch {
-        return;
-      }
-      const o = msg as Partial<FeedEvent> & { op?: string };
-      if (o?.op === "event" && typeof o.execution_id === "string" && isStreamEvent(o.event)) {
-        this.onEvent({ execution_id: o.execution_id, workflow_id: String(o.workflow_id ?? ""), event: o.event });
-      }
-    };
-    ws.onclose = (c: CloseEvent) => {
-      if (gen !== this.generation) return;
-      this.ws = null;
-      this.open = false;
-      if (!this.running) return;
-      if (c.code === CLOSE_TOKEN_EXPIRED) {
-        this.forceToken = true;
-        void this.connect();
-        return;
-      }
-      this.retryLater();
-    };
+    await this.attempts.run(this.attempts.next(), {
+      token: (fresh) => this.deps.token(fresh),
+      wanted: () => this.running,
+      open: (token) => {
+        const Socket = this.deps.socket();
+        this.ws = new Socket(this.deps.url(token));
+        return this.ws;
+      },
+      onTokenFailed: () => this.retryLater(),
+      onSignedOut: () => this.setHealthy(false),
+      onOpen: () => {
+        this.open = true;
+        this.backoff.reset();
+        this.subscribed.clear();
+        this.sync();
+        this.setHealthy(true);
+      },
+      onMessage: (msg) => {
+        const o = msg as Partial<FeedEvent> & { op?: string };
+        if (o?.op === "event" && typeof o.execution_id === "string" && isStreamEvent(o.event)) {
+          this.onEvent({ execution_id: o.execution_id, workflow_id: String(o.workflow_id ?? ""), event: o.event });
+        }
+      },
+      onClose: (code) => {
+        this.ws = null;
+        this.open = false;
+        if (!this.running) return;
+        if (code === CLOSE_TOKEN_EXPIRED) {
+          this.attempts.tokenExpired();
+          void this.connect();
+          return;
+        }
+        this.retryLater();
+      },
+    });
   }
 
   private retryLater(): void {
-    this.failures++;
-    if (this.failures >= UNHEALTHY_AFTER) this.setHealthy(false);
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.backoff.retry(() => {
       if (this.running) void this.connect();
-    }, this.deps.backoff(this.failures));
+    });
+    if (this.backoff.failures >= UNHEALTHY_AFTER) this.setHealthy(false);
   }
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { act, renderHook } from "@testing-library/react";
-import { ExecutionStream, type SocketFactory, type StreamDeps } from "./stream";
+import type { SocketFactory } from "./socket";
+import { ExecutionStream, type StreamDeps } from "./stream";
 import { useExecutionStream } from "./useExecutionStream";
 import { EXECUTION_ID, demoEvents, eventsUpTo } from "./testFixtures";
 import { FakeSocket } from "./testSocket";

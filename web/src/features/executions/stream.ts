@@ -8,6 +8,7 @@
 // once); anything else (1006 network, 1001 server stopping, 1011) → reconnect with backoff.
 // Every reconnect resumes after the last applied seq, and the reducer drops anything seen.
 import { applyEvents, hasGap, initialRunState, isTerminal, type RunState } from "./runState";
+import { Attempts, Backoff, CLOSE_NORMAL, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW, closeQuietly, wsUrl, type SocketFactory } from "./socket";
 import { isStreamEvent, type StreamEvent } from "./types";
 
 export type Connection =
@@ -27,9 +28,6 @@ export interface StreamSnapshot {
   connection: Connection;
 }
 
-/** A WebSocket constructor: the browser's, or a fake in tests. */
-export type SocketFactory = new (url: string) => WebSocket;
-
 export interface StreamDeps {
   socket: () => SocketFactory;
   /** A bearer token; `force` asks for a fresh one (the last one expired). Null: logged out. */
@@ -44,21 +42,9 @@ export interface StreamDeps {
   batchMs: number;
 }
 
-export const CLOSE_NORMAL = 1000;
-export const CLOSE_TOKEN_EXPIRED = 4001;
-export const CLOSE_TOO_SLOW = 4008;
-
-/** 0.5 s, 1 s, 2 s … capped at 15 s, with ±25 % jitter so many tabs do not reconnect in step. */
-export function defaultBackoff(n: number): number {
-  const base = Math.min(15_000, 500 * 2 ** Math.max(0, n - 1));
-  return Math.round(base * (0.75 + Math.random() * 0.5));
-}
-
 /** `ws(s)://<this origin>/api/v1/executions/{id}/stream?from_seq=…&access_token=…` */
 export function streamUrl(id: string, fromSeq: number, token: string): string {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const q = new URLSearchParams({ from_seq: String(fromSeq), access_token: token });
-  return `${proto}//${location.host}/api/v1/executions/${encodeURIComponent(id)}/stream?${q}`;
+  return wsUrl(`/api/v1/executions/${encodeURIComponent(id)}/stream`, { from_seq: String(fromSeq), access_token: token });
 }
 
 export class ExecutionStream {
@@ -66,20 +52,19 @@ export class ExecutionStream {
   private listeners = new Set<() => void>();
   private ws: WebSocket | null = null;
   private running = false;
-  private failures = 0;
-  private forceToken = false;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly backoff: Backoff;
+  /** Renewed on every (re)connect and stop, so callbacks of an older socket are ignored. */
+  private readonly attempts = new Attempts();
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
   private batch: StreamEvent[] = [];
   private filling = false;
-  /** Bumped on every (re)connect and stop, so callbacks of an older socket are ignored. */
-  private generation = 0;
   private readonly id: string;
   private readonly deps: StreamDeps;
 
   constructor(id: string, deps: StreamDeps) {
     this.id = id;
     this.deps = deps;
+    this.backoff = new Backoff(deps.backoff);
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -93,14 +78,14 @@ export class ExecutionStream {
   start = (): void => {
     if (this.running) return;
     this.running = true;
-    this.failures = 0;
+    this.backoff.reset();
     void this.connect();
   };
 
   stop = (): void => {
     this.running = false;
-    this.generation++;
-    clearTimeout(this.reconnectTimer);
+    this.attempts.next();
+    this.backoff.cancel();
     this.flush();
     this.closeSocket();
     this.set({ connection: "stopped" });
@@ -113,7 +98,7 @@ export class ExecutionStream {
   resume = (): void => {
     if (!this.running) return this.start();
     if (this.snap.connection !== "ended") return;
-    this.failures = 0;
+    this.backoff.reset();
     void this.connect();
   };
 
@@ -125,56 +110,41 @@ export class ExecutionStream {
   }
 
   private closeSocket(): void {
-    const ws = this.ws;
+    closeQuietly(this.ws);
     this.ws = null;
-    if (!ws) return;
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-    if (ws.readyState === 0 || ws.readyState === 1) ws.close(CLOSE_NORMAL);
   }
 
   private async connect(): Promise<void> {
-    const gen = ++this.generation;
-    clearTimeout(this.reconnectTimer);
+    const attempt = this.attempts.next();
+    this.backoff.cancel();
     this.closeSocket();
-    this.set({ connection: this.snap.run.lastSeq === 0 && this.failures === 0 ? "connecting" : "reconnecting" });
-    let token: string | null;
-    try {
-      token = await this.deps.token(this.forceToken);
-    } catch {
+    this.set({ connection: this.snap.run.lastSeq === 0 && this.backoff.failures === 0 ? "connecting" : "reconnecting" });
+    await this.attempts.run(attempt, {
+      token: (fresh) => this.deps.token(fresh),
+      wanted: () => this.running,
+      open: (token) => {
+        const Socket = this.deps.socket();
+        this.ws = new Socket(this.deps.url(this.id, this.snap.run.lastSeq, token));
+        return this.ws;
+      },
       // The refresh call itself failed (network): try again later with the same session.
-      if (gen === this.generation) this.retryLater();
-      return;
-    }
-    if (gen !== this.generation || !this.running) return;
-    this.forceToken = false;
-    if (!token) return this.set({ connection: "stopped" });
-
-    const Socket = this.deps.socket();
-    const ws = new Socket(this.deps.url(this.id, this.snap.run.lastSeq, token));
-    this.ws = ws;
-    ws.onopen = () => {
-      if (gen !== this.generation) return;
-      this.failures = 0;
-      this.set({ connection: "live" });
-    };
-    ws.onmessage = (m: MessageEvent) => {
-      if (gen !== this.generation) return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(String(m.data));
-      } catch {
-        return;
-      }
-      if (!isStreamEvent(parsed)) return;
-      this.batch.push(parsed);
-      this.batchTimer ??= setTimeout(() => this.flush(), this.deps.batchMs);
-    };
-    ws.onclose = (c: CloseEvent) => {
-      if (gen !== this.generation) return;
-      this.ws = null;
-      this.flush();
-      this.onClosed(c.code);
-    };
+      onTokenFailed: () => this.retryLater(),
+      onSignedOut: () => this.set({ connection: "stopped" }),
+      onOpen: () => {
+        this.backoff.reset();
+        this.set({ connection: "live" });
+      },
+      onMessage: (parsed) => {
+        if (!isStreamEvent(parsed)) return;
+        this.batch.push(parsed);
+        this.batchTimer ??= setTimeout(() => this.flush(), this.deps.batchMs);
+      },
+      onClose: (code) => {
+        this.ws = null;
+        this.flush();
+        this.onClosed(code);
+      },
+    });
   }
 
   private onClosed(code: number): void {
@@ -186,7 +156,7 @@ export class ExecutionStream {
       return;
     }
     if (code === CLOSE_TOKEN_EXPIRED) {
-      this.forceToken = true;
+      this.attempts.tokenExpired();
       void this.connect();
       return;
     }
@@ -198,14 +168,12 @@ export class ExecutionStream {
   }
 
   private retryLater(): void {
-    this.failures++;
-    this.set({ connection: "reconnecting" });
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
+    this.backoff.retry(() => {
       if (this.running) void this.connect();
-    }, this.deps.backoff(this.failures));
+    });
+    this.set({ connection: "reconnecting" });
     // While the socket is down, keep the page moving from the store.
-    if (this.failures >= 2) void this.fillGap(true);
+    if (this.backoff.failures >= 2) void this.fillGap(true);
   }
 
   private flush(): void {

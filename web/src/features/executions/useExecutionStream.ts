@@ -3,7 +3,8 @@
 // one consistent snapshot per render.
 import { useEffect, useMemo, useSyncExternalStore } from "react";
 import { accessToken, api, call } from "@/api/client";
-import { ExecutionStream, defaultBackoff, streamUrl, type StreamDeps, type StreamSnapshot } from "./stream";
+import { defaultBackoff } from "./socket";
+import { ExecutionStream, streamUrl, type StreamDeps, type StreamSnapshot } from "./stream";
 import type { StreamEvent } from "./types";
 
 async function fetchEvents(id: string, afterSeq: number) {

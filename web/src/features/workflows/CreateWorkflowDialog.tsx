@@ -2,9 +2,9 @@
 // then opens it in the designer where the real drawing happens.
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
-import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { FieldError, Input, Label, Textarea } from "@/components/ui/input";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input, Textarea } from "@/components/ui/input";
 import { problemOf, errorText } from "@/features/auth/errors";
 import { parseTags, starterDefinition, useCreateWorkflow } from "./api";
 import { ProblemList } from "./ProblemList";
@@ -45,37 +45,17 @@ function CreateWorkflowForm() {
 
   return (
     <form onSubmit={submit} noValidate className="space-y-3">
-      <div>
-        <Label htmlFor="wf-name">Name</Label>
-        <Input
-          id="wf-name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          aria-invalid={!!nameError}
-          aria-describedby={nameError ? "wf-name-error" : undefined}
-          autoFocus
-          required
-        />
-        <FieldError id="wf-name-error">{nameError}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="wf-description">Description (optional)</Label>
-        <Textarea id="wf-description" value={description} onChange={(e) => setDescription(e.target.value)} />
-      </div>
-      <div>
-        <Label htmlFor="wf-tags">Tags (optional)</Label>
-        <Input id="wf-tags" value={tags} onChange={(e) => setTags(e.target.value)} placeholder="billing, nightly" aria-describedby="wf-tags-help" />
-        <p id="wf-tags-help" className="mt-1 text-xs text-slate-600">Separate tags with commas.</p>
-      </div>
+      <FormField id="wf-name" label="Name" error={nameError}>
+        <Input value={name} onChange={(e) => setName(e.target.value)} autoFocus required />
+      </FormField>
+      <FormField id="wf-description" label="Description (optional)">
+        <Textarea value={description} onChange={(e) => setDescription(e.target.value)} />
+      </FormField>
+      <FormField id="wf-tags" label="Tags (optional)" help="Separate tags with commas.">
+        <Input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="billing, nightly" />
+      </FormField>
       {create.error && !nameProblem && (p?.problems ? <ProblemList problem={p} /> : <FieldError>{errorText(create.error)}</FieldError>)}
-      <div className="flex justify-end gap-2 pt-2">
-        <DialogClose asChild>
-          <Button variant="secondary">Cancel</Button>
-        </DialogClose>
-        <Button type="submit" disabled={create.isPending}>
-          {create.isPending ? "Creating…" : "Create"}
-        </Button>
-      </div>
+      <DialogActions submitLabel="Create" pendingLabel="Creating…" pending={create.isPending} />
     </form>
   );
 }

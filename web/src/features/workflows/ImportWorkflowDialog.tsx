@@ -2,9 +2,9 @@
 // parses and validates it; every problem it finds is listed so the file can be fixed in one go.
 import { useState, type ChangeEvent, type FormEvent } from "react";
 import { useNavigate } from "react-router";
-import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { FieldError, Input, Label, Select, Textarea } from "@/components/ui/input";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input, Select, Textarea } from "@/components/ui/input";
 import { errorText, problemOf } from "@/features/auth/errors";
 import { detectFormat, useImportWorkflow, type DefinitionFormat } from "./api";
 import { ProblemList } from "./ProblemList";
@@ -64,48 +64,32 @@ function ImportWorkflowForm() {
 
   return (
     <form onSubmit={submit} noValidate className="space-y-3">
-      <div>
-        <Label htmlFor="import-file">File</Label>
+      {/* The file picker keeps its look; the message says what is wrong with the chosen file. */}
+      <FormField id="import-file" label="File" error={fileError} invalid={false}>
         <Input
-          id="import-file"
           type="file"
           accept=".json,.yaml,.yml,application/json,application/yaml"
           onChange={onFile}
           className="h-auto py-1.5 file:mr-3 file:rounded file:border-0 file:bg-slate-100 file:px-2 file:py-1 file:text-sm"
-          aria-describedby={fileError ? "import-file-error" : undefined}
         />
-        <FieldError id="import-file-error">{fileError}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="import-text">Definition</Label>
+      </FormField>
+      <FormField id="import-text" label="Definition" error={empty && "Choose a file or paste a definition"}>
         <Textarea
-          id="import-text"
           value={text}
           onChange={(e) => onPaste(e.target.value)}
           placeholder={'{\n  "name": "my-workflow",\n  "nodes": [{ "id": "start", "type": "trigger.manual" }]\n}'}
           className="min-h-48 font-mono text-xs"
           spellCheck={false}
-          aria-invalid={empty}
-          aria-describedby={empty ? "import-text-error" : undefined}
         />
-        <FieldError id="import-text-error">{empty ? "Choose a file or paste a definition" : null}</FieldError>
-      </div>
-      <div className="max-w-40">
-        <Label htmlFor="import-format">Format</Label>
-        <Select id="import-format" value={format} onChange={(e) => setFormat(e.target.value as DefinitionFormat)}>
+      </FormField>
+      <FormField id="import-format" label="Format" className="max-w-40">
+        <Select value={format} onChange={(e) => setFormat(e.target.value as DefinitionFormat)}>
           <option value="json">JSON</option>
           <option value="yaml">YAML</option>
         </Select>
-      </div>
+      </FormField>
       {importWf.error && (p && (p.problems?.length || p.errors?.length) ? <ProblemList problem={p} /> : <FieldError>{errorText(importWf.error)}</FieldError>)}
-      <div className="flex justify-end gap-2 pt-2">
-        <DialogClose asChild>
-          <Button variant="secondary">Cancel</Button>
-        </DialogClose>
-        <Button type="submit" disabled={importWf.isPending}>
-          {importWf.isPending ? "Importing…" : "Import"}
-        </Button>
-      </div>
+      <DialogActions submitLabel="Import" pendingLabel="Importing…" pending={importWf.isPending} />
     </form>
   );
 }

@@ -3,9 +3,10 @@
 import { useCallback, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { FileUp, Plus } from "lucide-react";
+import { ErrorNotice } from "@/components/ErrorNotice";
+import { LoadMore } from "@/components/LoadMore";
 import { Button } from "@/components/ui/button";
 import { EmptyState, PageHeader, Spinner } from "@/components/ui/misc";
-import { errorText } from "@/features/auth/errors";
 import { useRole } from "@/features/auth/roles";
 import { useWorkflowList, type WorkflowListItem } from "./api";
 import { WorkflowsToolbar } from "./WorkflowsToolbar";
@@ -66,12 +67,7 @@ export function WorkflowsPage() {
       {list.isPending ? (
         <Spinner label="Loading workflows" />
       ) : !list.data ? (
-        <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-800">
-          <p>Could not load workflows: {errorText(list.error)}</p>
-          <Button variant="secondary" size="sm" className="mt-2" onClick={() => void list.refetch()}>
-            Try again
-          </Button>
-        </div>
+        <ErrorNotice what="workflows" error={list.error} onRetry={() => void list.refetch()} className="p-4" />
       ) : items.length === 0 ? (
         filtered ? (
           <EmptyState>
@@ -96,18 +92,7 @@ export function WorkflowsPage() {
       ) : (
         <>
           <WorkflowsTable items={items} canEdit={canEdit} onTag={(t) => setFilter({ tag: t })} onDelete={setDeleting} />
-          {list.hasNextPage && (
-            <div className="mt-3 flex justify-center">
-              <Button variant="secondary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? "Loading…" : "Load more"}
-              </Button>
-            </div>
-          )}
-          {list.isFetchNextPageError && (
-            <p role="alert" className="mt-2 text-center text-sm text-red-700">
-              Could not load more: {errorText(list.error)}
-            </p>
-          )}
+          <LoadMore query={list} />
         </>
       )}
 

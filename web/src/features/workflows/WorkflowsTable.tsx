@@ -2,7 +2,8 @@
 // then move under the name) so the list stays usable from 768px up.
 import { Link } from "react-router";
 import { StatusBadge } from "@/components/StatusBadge";
-import { RelativeTime } from "./time";
+import { RelativeTime } from "@/components/Time";
+import { TBody, TD, TH, THead, TRow, Table } from "@/components/ui/table";
 import { WorkflowRowActions } from "./WorkflowRowActions";
 import type { WorkflowListItem } from "./api";
 
@@ -52,49 +53,44 @@ export function WorkflowsTable({
   onDelete: (w: WorkflowListItem) => void;
 }) {
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-      <table className="w-full text-left text-sm">
-        <caption className="sr-only">Workflows</caption>
-        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
-          <tr>
-            <th scope="col" className="px-3 py-2 font-medium">Name</th>
-            <th scope="col" className="hidden px-3 py-2 font-medium lg:table-cell">Tags</th>
-            <th scope="col" className="hidden px-3 py-2 font-medium lg:table-cell">Version</th>
-            <th scope="col" className="px-3 py-2 font-medium">Last run</th>
-            <th scope="col" className="hidden px-3 py-2 font-medium xl:table-cell">Updated</th>
-            <th scope="col" className="w-12 px-3 py-2 font-medium"><span className="sr-only">Actions</span></th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {items.map((w) => (
-            <tr key={w.id} className="align-top hover:bg-slate-50" data-testid={`workflow-row-${w.id}`}>
-              <td className="max-w-80 px-3 py-2.5">
-                <Link
-                  to={`/workflows/${w.id}`}
-                  className="rounded font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
-                >
-                  {w.name}
-                </Link>
-                {w.description && <p className="mt-0.5 line-clamp-2 text-xs text-slate-600">{w.description}</p>}
-                <TagList tags={w.tags ?? []} onTag={onTag} className="mt-1 lg:hidden" />
-              </td>
-              <td className="hidden px-3 py-2.5 lg:table-cell">
-                <TagList tags={w.tags ?? []} onTag={onTag} />
-              </td>
-              <td className="hidden px-3 py-2.5 tabular-nums text-slate-700 lg:table-cell">v{w.latest_version}</td>
-              <td className="px-3 py-2.5">
-                <LastRun run={w.last_execution} />
-              </td>
-              <td className="hidden px-3 py-2.5 text-slate-600 xl:table-cell">
-                <RelativeTime ms={w.updated_at} />
-              </td>
-              <td className="px-3 py-1.5 text-right">
-                <WorkflowRowActions workflow={w} canEdit={canEdit} onDelete={onDelete} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table caption="Workflows">
+      <THead>
+        <TH>Name</TH>
+        <TH className="hidden lg:table-cell">Tags</TH>
+        <TH className="hidden lg:table-cell">Version</TH>
+        <TH>Last run</TH>
+        <TH className="hidden xl:table-cell">Updated</TH>
+        <TH className="w-12"><span className="sr-only">Actions</span></TH>
+      </THead>
+      <TBody>
+        {items.map((w) => (
+          <TRow key={w.id} className="align-top" data-testid={`workflow-row-${w.id}`}>
+            <TD className="max-w-80 py-2.5">
+              <Link
+                to={`/workflows/${w.id}`}
+                className="rounded font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+              >
+                {w.name}
+              </Link>
+              {w.description && <p className="mt-0.5 line-clamp-2 text-xs text-slate-600">{w.description}</p>}
+              <TagList tags={w.tags ?? []} onTag={onTag} className="mt-1 lg:hidden" />
+            </TD>
+            <TD className="hidden py-2.5 lg:table-cell">
+              <TagList tags={w.tags ?? []} onTag={onTag} />
+            </TD>
+            <TD className="hidden py-2.5 tabular-nums text-slate-700 lg:table-cell">v{w.latest_version}</TD>
+            <TD className="py-2.5">
+              <LastRun run={w.last_execution} />
+            </TD>
+            <TD className="hidden py-2.5 text-slate-600 xl:table-cell">
+              <RelativeTime ms={w.updated_at} />
+            </TD>
+            <TD className="py-1.5 text-right">
+              <WorkflowRowActions workflow={w} canEdit={canEdit} onDelete={onDelete} />
+            </TD>
+          </TRow>
+        ))}
+      </TBody>
+    </Table>
   );
 }

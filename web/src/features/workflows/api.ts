@@ -3,6 +3,7 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, authedFetch, call } from "@/api/client";
 import { keys } from "@/api/keys";
+import { useInvalidatingMutation } from "@/api/queries";
 import type { Definition, ExecutionStatus, Workflow, WorkflowSummary } from "@/api/types";
 import type { paths } from "@/api/schema";
 
@@ -75,15 +76,11 @@ export function useCreateWorkflow() {
 }
 
 export function useDuplicateWorkflow() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: async (source: { id: string; name: string }) => {
-      const w = (await call(() =>
-        api.GET("/api/v1/workflows/{id}", { params: { path: { id: source.id } } }),
-      )) as unknown as Workflow;
-      return createWorkflow({ ...w.definition, name: `${w.definition.name ?? source.name} (copy)` });
-    },
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.allWorkflows }),
+  return useInvalidatingMutation(keys.allWorkflows, async (source: { id: string; name: string }) => {
+    const w = (await call(() =>
+      api.GET("/api/v1/workflows/{id}", { params: { path: { id: source.id } } }),
+    )) as unknown as Workflow;
+    return createWorkflow({ ...w.definition, name: `${w.definition.name ?? source.name} (copy)` });
   });
 }
 
@@ -108,20 +105,16 @@ export function detectFormat(text: string, fileName?: string): DefinitionFormat 
 }
 
 export function useImportWorkflow() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: async ({ text, format }: { text: string; format: DefinitionFormat }) => {
-      const w = await call(() =>
-        api.POST("/api/v1/workflows/import", {
-          body: text,
-          // The gateway parses the raw file itself, so it must not be JSON-encoded again.
-          bodySerializer: (b: string) => b,
-          headers: { "Content-Type": format === "json" ? "application/json" : "application/yaml" },
-        }),
-      );
-      return w as unknown as Workflow;
-    },
-    onSuccess: () => qc.invalidateQueries({ queryKey: keys.allWorkflows }),
+  return useInvalidatingMutation(keys.allWorkflows, async ({ text, format }: { text: string; format: DefinitionFormat }) => {
+    const w = await call(() =>
+      api.POST("/api/v1/workflows/import", {
+        body: text,
+        // The gateway parses the raw file itself, so it must not be JSON-encoded again.
+        bodySerializer: (b: string) => b,
+        headers: { "Content-Type": format === "json" ? "application/json" : "application/yaml" },
+      }),
+    );
+    return w as unknown as Workflow;
   });
 }
 

@@ -3,10 +3,12 @@
 import { useState, type FormEvent } from "react";
 import { ShieldCheck } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { FieldError, Input, Label } from "@/components/ui/input";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input } from "@/components/ui/input";
 import { toast } from "@/components/ui/toast";
 import { formErrors } from "@/features/auth/errors";
-import { useMfaDisable, useMfaEnable, useMfaSetup, type MfaSetup } from "../api";
+import type { MfaSetup } from "@/api/types";
+import { useMfaDisable, useMfaEnable, useMfaSetup } from "../api";
 
 export function MfaSection({ enabled }: { enabled: boolean }) {
   return (
@@ -79,19 +81,9 @@ function ConfirmEnrolment({ setup, onCancel }: { setup: MfaSetup; onCancel: () =
         </li>
         <li>Enter the 6-digit code the app shows.</li>
       </ol>
-      <div className="max-w-40">
-        <Label htmlFor="mfa-code">Code</Label>
-        <Input
-          id="mfa-code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-          aria-invalid={!!server.field.code}
-          aria-describedby="mfa-code-error"
-        />
-        <FieldError id="mfa-code-error">{server.field.code}</FieldError>
-      </div>
+      <FormField id="mfa-code" label="Code" error={server.field.code} className="max-w-40">
+        <Input inputMode="numeric" autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} />
+      </FormField>
       <FieldError>{server.field.setup_token ? `${server.field.setup_token}. Start again.` : server.form}</FieldError>
       <div className="flex gap-2">
         <Button type="submit" disabled={enable.isPending || !code.trim()}>
@@ -116,19 +108,9 @@ function DisableMfa() {
   return (
     <form onSubmit={submit} className="space-y-2">
       <p className="text-sm text-slate-600">Sign-in asks for a code from your authenticator app. To turn this off, confirm your password.</p>
-      <div className="max-w-sm">
-        <Label htmlFor="mfa-off-password">Password</Label>
-        <Input
-          id="mfa-off-password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          aria-invalid={!!server.field.password}
-          aria-describedby="mfa-off-password-error"
-        />
-        <FieldError id="mfa-off-password-error">{server.field.password}</FieldError>
-      </div>
+      <FormField id="mfa-off-password" label="Password" error={server.field.password} className="max-w-sm">
+        <Input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+      </FormField>
       <FieldError>{server.form}</FieldError>
       <Button variant="destructive" type="submit" disabled={disable.isPending || !password}>
         Turn off two-factor authentication

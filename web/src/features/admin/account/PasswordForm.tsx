@@ -2,7 +2,8 @@
 // with it; the hook signs this tab in again so the person is not thrown out mid-task.
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
-import { FieldError, Input, Label } from "@/components/ui/input";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input } from "@/components/ui/input";
 import { toast } from "@/components/ui/toast";
 import { formErrors } from "@/features/auth/errors";
 import { useAuth } from "@/api/auth";
@@ -44,53 +45,22 @@ export function PasswordForm() {
     );
   };
 
+  const fields = [
+    { id: "current-password", label: "Current password", autoComplete: "current-password", value: current, set: setCurrent, error: errors.current_password },
+    { id: "new-own-password", label: "New password", autoComplete: "new-password", value: next, set: setNext, error: errors.new_password },
+    { id: "confirm-password", label: "Repeat new password", autoComplete: "new-password", value: confirm, set: setConfirm, error: errors.confirm },
+  ];
+
   return (
     <form onSubmit={submit} noValidate className="max-w-sm space-y-3" aria-labelledby="password-title">
       <h3 id="password-title" className="text-sm font-semibold text-slate-900">Change password</h3>
       {/* Tells password managers whose password this is, so they update the right entry. */}
       <input type="text" name="username" autoComplete="username" value={username ?? ""} readOnly hidden />
-      <div>
-        <Label htmlFor="current-password">Current password</Label>
-        <Input
-          id="current-password"
-          type="password"
-          autoComplete="current-password"
-          value={current}
-          onChange={(e) => setCurrent(e.target.value)}
-          aria-invalid={!!errors.current_password}
-          aria-describedby="current-password-error"
-          required
-        />
-        <FieldError id="current-password-error">{errors.current_password}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="new-own-password">New password</Label>
-        <Input
-          id="new-own-password"
-          type="password"
-          autoComplete="new-password"
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-          aria-invalid={!!errors.new_password}
-          aria-describedby="new-own-password-error"
-          required
-        />
-        <FieldError id="new-own-password-error">{errors.new_password}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="confirm-password">Repeat new password</Label>
-        <Input
-          id="confirm-password"
-          type="password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          aria-invalid={!!errors.confirm}
-          aria-describedby="confirm-password-error"
-          required
-        />
-        <FieldError id="confirm-password-error">{errors.confirm}</FieldError>
-      </div>
+      {fields.map((f) => (
+        <FormField key={f.id} id={f.id} label={f.label} error={f.error}>
+          <Input type="password" autoComplete={f.autoComplete} value={f.value} onChange={(e) => f.set(e.target.value)} required />
+        </FormField>
+      ))}
       <FieldError>{server.form}</FieldError>
       <Button type="submit" disabled={change.isPending}>
         {change.isPending ? "Changing…" : "Change password"}

@@ -3,12 +3,13 @@
 import { useState, type FormEvent } from "react";
 import { Check, Copy, TriangleAlert } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { FieldError, Input, Label, Select } from "@/components/ui/input";
+import { Dialog, DialogActions, DialogClose, DialogContent } from "@/components/ui/dialog";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input, Select } from "@/components/ui/input";
 import { formErrors } from "@/features/auth/errors";
-import type { Role } from "@/api/types";
-import { useCreateApiKey, type CreatedApiKey } from "../api";
-import { ROLE_HELP, RoleSelect } from "../RoleSelect";
+import type { CreatedApiKey, Role } from "@/api/types";
+import { useCreateApiKey } from "../api";
+import { RoleSelect, roleHelp } from "../RoleSelect";
 
 const DAY_MS = 86_400_000;
 const EXPIRY = [
@@ -65,47 +66,23 @@ function CreateApiKeyForm({ maxRole, onCreated }: { maxRole: Role; onCreated: (k
   const nameError = missing ? "A name is required" : server.field.name;
   return (
     <form onSubmit={submit} noValidate className="space-y-3">
-      <div>
-        <Label htmlFor="key-name">Name</Label>
-        <Input
-          id="key-name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          placeholder="ci-deploy"
-          aria-invalid={!!nameError}
-          aria-describedby="key-name-error"
-          autoFocus
-        />
-        <FieldError id="key-name-error">{nameError}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="key-role">Role</Label>
-        <RoleSelect id="key-role" value={role} onChange={setRole} max={maxRole} aria-describedby="key-role-help" />
-        <p id="key-role-help" className="mt-1 text-xs text-slate-600">
-          {role[0].toUpperCase() + role.slice(1)}: {ROLE_HELP[role]}. At most your own role.
-        </p>
-        <FieldError>{server.field.role}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="key-expiry">Expires</Label>
-        <Select id="key-expiry" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+      <FormField id="key-name" label="Name" error={nameError}>
+        <Input value={name} onChange={(e) => setName(e.target.value)} placeholder="ci-deploy" autoFocus />
+      </FormField>
+      <FormField id="key-role" label="Role" help={`${roleHelp(role)} At most your own role.`} error={server.field.role}>
+        <RoleSelect value={role} onChange={setRole} max={maxRole} />
+      </FormField>
+      <FormField id="key-expiry" label="Expires" error={server.field.expires_at}>
+        <Select value={days} onChange={(e) => setDays(Number(e.target.value))}>
           {EXPIRY.map((o) => (
             <option key={o.days} value={o.days}>
               {o.days ? `In ${o.label}` : o.label}
             </option>
           ))}
         </Select>
-        <FieldError>{server.field.expires_at}</FieldError>
-      </div>
+      </FormField>
       <FieldError>{server.form}</FieldError>
-      <div className="flex justify-end gap-2 pt-2">
-        <DialogClose asChild>
-          <Button variant="secondary">Cancel</Button>
-        </DialogClose>
-        <Button type="submit" disabled={create.isPending}>
-          {create.isPending ? "Creating…" : "Create key"}
-        </Button>
-      </div>
+      <DialogActions submitLabel="Create key" pendingLabel="Creating…" pending={create.isPending} />
     </form>
   );
 }
@@ -132,26 +109,27 @@ function SecretOnce({ created }: { created: CreatedApiKey }) {
           be shown again.
         </span>
       </p>
-      <div>
-        <Label htmlFor="key-secret">API key</Label>
-        <div className="mt-1 flex gap-2">
-          <Input
-            id="key-secret"
-            readOnly
-            value={created.secret}
-            className="font-mono text-xs"
-            onFocus={(e) => e.currentTarget.select()}
-          />
-          <Button variant="secondary" onClick={() => void copy()} aria-label="Copy API key">
-            {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
-            {copied ? "Copied" : "Copy"}
-          </Button>
-        </div>
-        {copyFailed && <FieldError>Could not copy; select the key and copy it by hand.</FieldError>}
-        <p className="mt-1 text-xs text-slate-600">
-          Send it as <code>Authorization: Bearer …</code> or <code>X-API-Key</code>.
-        </p>
-      </div>
+      <FormField
+        id="key-secret"
+        label="API key"
+        help={
+          <>
+            Send it as <code>Authorization: Bearer …</code> or <code>X-API-Key</code>.
+          </>
+        }
+        error={copyFailed && "Could not copy; select the key and copy it by hand."}
+        invalid={false}
+      >
+        {(control) => (
+          <div className="mt-1 flex gap-2">
+            <Input {...control} readOnly value={created.secret} className="font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
+            <Button variant="secondary" onClick={() => void copy()} aria-label="Copy API key">
+              {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
+              {copied ? "Copied" : "Copy"}
+            </Button>
+          </div>
+        )}
+      </FormField>
       <div className="flex justify-end pt-2">
         <DialogClose asChild>
           <Button>Done</Button>

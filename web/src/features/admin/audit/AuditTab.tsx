@@ -2,25 +2,27 @@
 // an investigation can be shared as a link.
 import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
+import { LoadMore } from "@/components/LoadMore";
+import { Time } from "@/components/Time";
 import { Button } from "@/components/ui/button";
-import { Input, Label } from "@/components/ui/input";
+import { FormField } from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
 import { EmptyState, Spinner } from "@/components/ui/misc";
+import { TBody, TD, TH, THead, TRow, Table } from "@/components/ui/table";
 import { cn } from "@/lib/cn";
 import { errorText } from "@/features/auth/errors";
-import { formatDateTime } from "@/features/workflows/time";
-import { useAudit, type AuditEntry, type AuditFilter } from "../api";
+import type { AuditEntry } from "@/api/types";
+import { useAudit, type AuditFilter } from "../api";
 
-const TEXT_FILTERS = [
+const FILTERS: { name: FilterName; label: string; type?: "datetime-local"; placeholder?: string }[] = [
   { name: "principal", label: "Principal", placeholder: "user:admin" },
   { name: "action", label: "Action", placeholder: "POST /api/v1/workflows" },
   { name: "resource", label: "Resource", placeholder: "/api/v1/workflows" },
-] as const;
-const TIME_FILTERS = [
-  { name: "since", label: "From" },
-  { name: "until", label: "Until" },
-] as const;
-type FilterName = (typeof TEXT_FILTERS)[number]["name"] | (typeof TIME_FILTERS)[number]["name"];
-const NAMES: FilterName[] = ["principal", "action", "resource", "since", "until"];
+  { name: "since", label: "From", type: "datetime-local" },
+  { name: "until", label: "Until", type: "datetime-local" },
+];
+type FilterName = "principal" | "action" | "resource" | "since" | "until";
+const NAMES = FILTERS.map((f) => f.name);
 
 /** A `datetime-local` value (local time, as typed) in Unix ms; undefined when empty or invalid. */
 function toMs(local: string | null): number | undefined {
@@ -48,12 +50,12 @@ function statusClass(s: number) {
 function AuditRow({ e }: { e: AuditEntry }) {
   const hasDetail = e.detail && Object.keys(e.detail).length > 0;
   return (
-    <tr className="align-top hover:bg-slate-50">
-      <td className="min-w-28 px-3 py-2 text-slate-700">
-        <time dateTime={new Date(e.at).toISOString()}>{formatDateTime(e.at)}</time>
-      </td>
-      <td className="px-3 py-2 font-mono text-xs text-slate-800">{e.principal}</td>
-      <td className="break-all px-3 py-2 font-mono text-xs text-slate-800">
+    <TRow className="align-top">
+      <TD className="min-w-28 text-slate-700">
+        <Time ms={e.at} />
+      </TD>
+      <TD className="font-mono text-xs text-slate-800">{e.principal}</TD>
+      <TD className="break-all font-mono text-xs text-slate-800">
         {e.action}
         {e.resource && e.resource !== e.action.split(" ")[1] && <div className="text-slate-600">{e.resource}</div>}
         {(hasDetail || e.request_id) && (
@@ -63,12 +65,12 @@ function AuditRow({ e }: { e: AuditEntry }) {
             {hasDetail && <pre className="mt-1 max-w-xl overflow-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(e.detail, null, 2)}</pre>}
           </details>
         )}
-      </td>
-      <td className="px-3 py-2">
+      </TD>
+      <TD>
         <span className={cn("inline-flex rounded border px-1.5 py-0.5 font-mono text-xs", statusClass(e.status))}>{e.status}</span>
-      </td>
-      <td className="hidden px-3 py-2 font-mono text-xs text-slate-600 lg:table-cell">{e.ip ?? "—"}</td>
-    </tr>
+      </TD>
+      <TD className="hidden font-mono text-xs text-slate-600 lg:table-cell">{e.ip ?? "—"}</TD>
+    </TRow>
   );
 }
 
@@ -95,17 +97,15 @@ export function AuditTab() {
     <section aria-labelledby="audit-title">
       <h2 id="audit-title" className="mb-3 text-base font-semibold text-slate-900">Audit log</h2>
       <form onSubmit={apply} className="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-3 sm:grid-cols-2 lg:grid-cols-3" aria-label="Audit filters">
-        {TEXT_FILTERS.map((f) => (
-          <div key={f.name}>
-            <Label htmlFor={`audit-${f.name}`}>{f.label}</Label>
-            <Input id={`audit-${f.name}`} value={draft[f.name]} placeholder={f.placeholder} onChange={(e) => setDraft({ ...draft, [f.name]: e.target.value })} />
-          </div>
-        ))}
-        {TIME_FILTERS.map((f) => (
-          <div key={f.name}>
-            <Label htmlFor={`audit-${f.name}`}>{f.label}</Label>
-            <Input id={`audit-${f.name}`} type="datetime-local" value={draft[f.name]} onChange={(e) => setDraft({ ...draft, [f.name]: e.target.value })} />
-          </div>
+        {FILTERS.map((f) => (
+          <FormField key={f.name} id={`audit-${f.name}`} label={f.label}>
+            <Input
+              type={f.type}
+              value={draft[f.name]}
+              placeholder={f.placeholder}
+              onChange={(e) => setDraft({ ...draft, [f.name]: e.target.value })}
+            />
+          </FormField>
         ))}
         <div className="flex items-end gap-2">
           <Button type="submit">Apply filters</Button>
@@ -121,35 +121,21 @@ export function AuditTab() {
         <EmptyState>No audit entries match.</EmptyState>
       ) : (
         <>
-          <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table className="w-full text-left text-sm">
-              <caption className="sr-only">Audit log, newest first</caption>
-              <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
-                <tr>
-                  <th scope="col" className="px-3 py-2 font-medium">Time</th>
-                  <th scope="col" className="px-3 py-2 font-medium">Principal</th>
-                  <th scope="col" className="px-3 py-2 font-medium">Action</th>
-                  <th scope="col" className="px-3 py-2 font-medium">Status</th>
-                  <th scope="col" className="hidden px-3 py-2 font-medium lg:table-cell">IP</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {entries.map((e) => (
-                  <AuditRow key={e.id} e={e} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {audit.hasNextPage && (
-            <div className="mt-3 flex justify-center">
-              <Button variant="secondary" onClick={() => void audit.fetchNextPage()} disabled={audit.isFetchingNextPage}>
-                {audit.isFetchingNextPage ? "Loading…" : "Load more"}
-              </Button>
-            </div>
-          )}
-          {audit.isFetchNextPageError && (
-            <p role="alert" className="mt-2 text-center text-sm text-red-700">Could not load more: {errorText(audit.error)}</p>
-          )}
+          <Table caption="Audit log, newest first">
+            <THead>
+              <TH>Time</TH>
+              <TH>Principal</TH>
+              <TH>Action</TH>
+              <TH>Status</TH>
+              <TH className="hidden lg:table-cell">IP</TH>
+            </THead>
+            <TBody>
+              {entries.map((e) => (
+                <AuditRow key={e.id} e={e} />
+              ))}
+            </TBody>
+          </Table>
+          <LoadMore query={audit} />
         </>
       )}
     </section>

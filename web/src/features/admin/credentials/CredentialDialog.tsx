@@ -1,12 +1,13 @@
 // Creates a credential or edits one. Name and kind are plain data and come prefilled; the
 // value is write-only and starts empty every time.
 import { useState, type FormEvent } from "react";
-import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { FieldError, Input, Label } from "@/components/ui/input";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input } from "@/components/ui/input";
 import { toast } from "@/components/ui/toast";
 import { formErrors } from "@/features/auth/errors";
-import { useCreateCredential, useUpdateCredential, type Credential } from "../api";
+import type { Credential } from "@/api/types";
+import { useCreateCredential, useUpdateCredential } from "../api";
 import { SecretValueInput, emptySecret, secretValue, type SecretDraft } from "./SecretValueInput";
 
 /** Common kinds, offered as suggestions; any other text is allowed. */
@@ -74,48 +75,20 @@ function CredentialForm({ credential, done }: { credential: Credential | null; d
 
   return (
     <form onSubmit={submit} noValidate className="space-y-3" autoComplete="off">
-      <div>
-        <Label htmlFor="cred-name">Name</Label>
-        <Input
-          id="cred-name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          placeholder="stripe-api"
-          aria-invalid={!!errors.name}
-          aria-describedby="cred-name-help cred-name-error"
-          autoFocus
-        />
-        <p id="cred-name-help" className="mt-1 text-xs text-slate-600">Unique; workflows refer to the credential by it.</p>
-        <FieldError id="cred-name-error">{errors.name}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="cred-kind">Kind</Label>
-        <Input
-          id="cred-kind"
-          list="cred-kinds"
-          value={kind}
-          onChange={(e) => setKind(e.target.value)}
-          placeholder="http.bearer"
-          aria-invalid={!!errors.kind}
-          aria-describedby="cred-kind-error"
-        />
-        <datalist id="cred-kinds">
-          {KINDS.map((k) => (
-            <option key={k} value={k} />
-          ))}
-        </datalist>
-        <FieldError id="cred-kind-error">{errors.kind}</FieldError>
-      </div>
+      <FormField id="cred-name" label="Name" help="Unique; workflows refer to the credential by it." error={errors.name}>
+        <Input value={name} onChange={(e) => setName(e.target.value)} placeholder="stripe-api" autoFocus />
+      </FormField>
+      <FormField id="cred-kind" label="Kind" error={errors.kind}>
+        <Input list="cred-kinds" value={kind} onChange={(e) => setKind(e.target.value)} placeholder="http.bearer" />
+      </FormField>
+      <datalist id="cred-kinds">
+        {KINDS.map((k) => (
+          <option key={k} value={k} />
+        ))}
+      </datalist>
       <SecretValueInput draft={draft} onChange={setDraft} error={errors.value} editing={!!credential} />
       <FieldError>{server.form}</FieldError>
-      <div className="flex justify-end gap-2 pt-2">
-        <DialogClose asChild>
-          <Button variant="secondary">Cancel</Button>
-        </DialogClose>
-        <Button type="submit" disabled={mutation.isPending}>
-          {mutation.isPending ? "Saving…" : credential ? "Save" : "Add credential"}
-        </Button>
-      </div>
+      <DialogActions submitLabel={credential ? "Save" : "Add credential"} pendingLabel="Saving…" pending={mutation.isPending} />
     </form>
   );
 }

@@ -1,14 +1,14 @@
 // Adds a user with a first password and a role; the gateway checks the username's shape,
 // the password's strength and that the name is free, and says which field is wrong.
 import { useState, type FormEvent } from "react";
-import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { FieldError, Input, Label } from "@/components/ui/input";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input } from "@/components/ui/input";
 import { toast } from "@/components/ui/toast";
 import { formErrors } from "@/features/auth/errors";
 import type { Role } from "@/api/types";
 import { useCreateUser } from "../api";
-import { ROLE_HELP, RoleSelect } from "../RoleSelect";
+import { RoleSelect, roleHelp } from "../RoleSelect";
 
 const MIN_PASSWORD = 12;
 
@@ -49,50 +49,17 @@ function CreateUserForm({ done }: { done: () => void }) {
 
   return (
     <form onSubmit={submit} noValidate className="space-y-3">
-      <div>
-        <Label htmlFor="new-username">Username</Label>
-        <Input
-          id="new-username"
-          autoComplete="off"
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
-          aria-invalid={!!errors.username}
-          aria-describedby="new-username-help new-username-error"
-          autoFocus
-        />
-        <p id="new-username-help" className="mt-1 text-xs text-slate-600">Letters, digits, “.”, “_”, “-” and “@”.</p>
-        <FieldError id="new-username-error">{errors.username}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="new-password">Password</Label>
-        <Input
-          id="new-password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          aria-invalid={!!errors.password}
-          aria-describedby="new-password-error"
-        />
-        <FieldError id="new-password-error">{errors.password}</FieldError>
-      </div>
-      <div>
-        <Label htmlFor="new-role">Role</Label>
-        <RoleSelect id="new-role" value={role} onChange={setRole} aria-describedby="new-role-help" />
-        <p id="new-role-help" className="mt-1 text-xs text-slate-600">
-          {role[0].toUpperCase() + role.slice(1)}: {ROLE_HELP[role]}.
-        </p>
-        <FieldError>{errors.role}</FieldError>
-      </div>
+      <FormField id="new-username" label="Username" help="Letters, digits, “.”, “_”, “-” and “@”." error={errors.username}>
+        <Input autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
+      </FormField>
+      <FormField id="new-password" label="Password" error={errors.password}>
+        <Input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+      </FormField>
+      <FormField id="new-role" label="Role" help={roleHelp(role)} error={errors.role}>
+        <RoleSelect value={role} onChange={setRole} />
+      </FormField>
       <FieldError>{server.form}</FieldError>
-      <div className="flex justify-end gap-2 pt-2">
-        <DialogClose asChild>
-          <Button variant="secondary">Cancel</Button>
-        </DialogClose>
-        <Button type="submit" disabled={create.isPending}>
-          {create.isPending ? "Adding…" : "Add user"}
-        </Button>
-      </div>
+      <DialogActions submitLabel="Add user" pendingLabel="Adding…" pending={create.isPending} />
     </form>
   );
 }

@@ -1,11 +1,12 @@
 // An admin sets a new password for someone who lost theirs; their sessions end with it.
 import { useState, type FormEvent } from "react";
-import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent } from "@/components/ui/dialog";
-import { FieldError, Input, Label } from "@/components/ui/input";
+import { Dialog, DialogActions, DialogContent } from "@/components/ui/dialog";
+import { FormField } from "@/components/ui/form";
+import { FieldError, Input } from "@/components/ui/input";
 import { toast } from "@/components/ui/toast";
 import { formErrors } from "@/features/auth/errors";
-import { useUpdateUser, type User } from "../api";
+import type { User } from "@/api/types";
+import { useUpdateUser } from "../api";
 
 export function SetPasswordDialog({ user, onClose }: { user: User | null; onClose: () => void }) {
   return (
@@ -41,29 +42,11 @@ function SetPasswordForm({ user, done }: { user: User; done: () => void }) {
 
   return (
     <form onSubmit={submit} noValidate className="space-y-3">
-      <div>
-        <Label htmlFor="set-password">New password</Label>
-        <Input
-          id="set-password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          aria-invalid={!!error}
-          aria-describedby="set-password-error"
-          autoFocus
-        />
-        <FieldError id="set-password-error">{error}</FieldError>
-      </div>
+      <FormField id="set-password" label="New password" error={error}>
+        <Input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />
+      </FormField>
       <FieldError>{server.form}</FieldError>
-      <div className="flex justify-end gap-2 pt-2">
-        <DialogClose asChild>
-          <Button variant="secondary">Cancel</Button>
-        </DialogClose>
-        <Button type="submit" disabled={update.isPending}>
-          Set password
-        </Button>
-      </div>
+      <DialogActions submitLabel="Set password" pending={update.isPending} />
     </form>
   );
 }

@@ -5,9 +5,11 @@ import { Button } from "@/components/ui/button";
 import { Badge, DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigger, Switch } from "@/components/ui/misc";
 import { toast } from "@/components/ui/toast";
 import { errorText } from "@/features/auth/errors";
-import { RelativeTime, formatDateTime, useNow } from "@/features/workflows/time";
-import type { Role } from "@/api/types";
-import { useUpdateUser, type User, type UserChange } from "../api";
+import { TD, TRow } from "@/components/ui/table";
+import { RelativeTime, useNow } from "@/components/Time";
+import { formatDateTime } from "@/lib/format";
+import type { Role, User, UserChange } from "@/api/types";
+import { useUpdateUser } from "../api";
 import { RoleSelect } from "../RoleSelect";
 
 export function UserRow({
@@ -38,8 +40,8 @@ export function UserRow({
   const locked = !!user.locked_until && user.locked_until > now;
 
   return (
-    <tr className="hover:bg-slate-50" data-testid={`user-row-${user.username}`}>
-      <td className="px-3 py-2">
+    <TRow data-testid={`user-row-${user.username}`}>
+      <TD>
         <span className="font-medium text-slate-900">{user.username}</span>
         {isSelf && <span className="ml-1.5 text-xs text-slate-600">(you)</span>}
         <div className="mt-0.5 flex flex-wrap gap-1">
@@ -50,8 +52,8 @@ export function UserRow({
             </Badge>
           )}
         </div>
-      </td>
-      <td className="px-3 py-2">
+      </TD>
+      <TD>
         <RoleSelect
           aria-label={`Role of ${user.username}`}
           value={role}
@@ -59,19 +61,19 @@ export function UserRow({
           disabled={update.isPending}
           className="h-8 w-32"
         />
-      </td>
-      <td className="px-3 py-2">
+      </TD>
+      <TD>
         <Switch
           aria-label={`Disable ${user.username}`}
           checked={disabled}
           disabled={update.isPending}
           onCheckedChange={(d) => change({ disabled: d }, d ? `${user.username} is disabled` : `${user.username} is enabled`)}
         />
-      </td>
-      <td className="hidden px-3 py-2 text-slate-600 lg:table-cell">
+      </TD>
+      <TD className="hidden text-slate-600 lg:table-cell">
         <RelativeTime ms={user.created_at} />
-      </td>
-      <td className="px-3 py-1.5 text-right">
+      </TD>
+      <TD className="py-1.5 text-right">
         <DropdownMenu>
           <DropdownMenuTrigger asChild>
             <Button variant="ghost" size="icon" aria-label={`Actions for ${user.username}`}>
@@ -97,7 +99,7 @@ export function UserRow({
             </DropdownMenuItem>
           </DropdownMenuContent>
         </DropdownMenu>
-      </td>
-    </tr>
+      </TD>
+    </TRow>
   );
 }

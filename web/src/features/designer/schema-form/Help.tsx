@@ -1,18 +1,24 @@
-// Field help text from node schemas, which use `backticks` for code: shown as <code>.
+import type { ReactNode } from "react";
+
+/** Help text from node schemas, which use `backticks` for code: those parts as <code>. */
+export function withCode(text: string): ReactNode {
+  return text.split(/(`[^`]+`)/g).map((p, i) =>
+    p.startsWith("`") && p.endsWith("`") && p.length > 1 ? (
+      <code key={i} className="rounded bg-slate-100 px-1 font-mono text-[11px] text-slate-800">
+        {p.slice(1, -1)}
+      </code>
+    ) : (
+      p
+    ),
+  );
+}
+
+// Field help text from node schemas, with code shown as <code>.
 export function Help({ id, text }: { id?: string; text?: string }) {
   if (!text) return null;
-  const parts = text.split(/(`[^`]+`)/g);
   return (
     <p id={id} className="mt-1 text-xs text-slate-600">
-      {parts.map((p, i) =>
-        p.startsWith("`") && p.endsWith("`") && p.length > 1 ? (
-          <code key={i} className="rounded bg-slate-100 px-1 font-mono text-[11px] text-slate-800">
-            {p.slice(1, -1)}
-          </code>
-        ) : (
-          p
-        ),
-      )}
+      {withCode(text)}
     </p>
   );
 }

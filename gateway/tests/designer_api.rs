@@ -89,12 +89,7 @@ async fn workflows_are_searched_by_name_and_tag_and_show_their_last_run() {
 async fn dashboard_stats_count_what_ran_in_the_range() {
     let app = TestApp::new().await;
     let ok = app.workflow(tagged("ok", &[])).await;
-    let failing = app
-        .workflow(json!({"name": "fails", "nodes": [
-            {"id": "start", "type": "trigger.manual"},
-            {"id": "boom", "type": "flow.fail", "config": {"message": "no"}}],
-            "edges": [{"from": "start", "to": "boom"}]}))
-        .await;
+    let failing = app.workflow(support::failing_workflow("fails")).await;
     let before = weft_actors::now_ms();
     let mut ids = Vec::new();
     for _ in 0..3 {

@@ -106,12 +106,7 @@ async fn scrape_after_real_work(app: TestApp, backend: &str) {
             {"id": "done", "type": "data.set", "config": {"fields": {"ok": true}}}],
             "edges": [{"from": "start", "to": "bad"}, {"from": "bad", "to": "done"}]}))
         .await;
-    let failing = api
-        .create(json!({"name": "failing", "nodes": [
-            {"id": "start", "type": "trigger.manual"},
-            {"id": "boom", "type": "flow.fail", "config": {"message": "no"}}],
-            "edges": [{"from": "start", "to": "boom"}]}))
-        .await;
+    let failing = api.create(support::failing_workflow("failing")).await;
     let ok = api.run(&mixed).await;
     let failed = api.run(&failing).await;
     let status = |id| {

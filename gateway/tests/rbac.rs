@@ -35,12 +35,7 @@ async fn every_route_checks_authentication_and_role() {
     let w_delete = app.workflow(simple_workflow("to delete")).await;
     let e = app.start(&w, json!({})).await;
     app.finished(&e, Duration::from_secs(10)).await;
-    let failing = app
-        .workflow(json!({"name": "fails", "nodes": [
-            {"id": "start", "type": "trigger.manual"},
-            {"id": "boom", "type": "flow.fail", "config": {"message": "no"}}],
-            "edges": [{"from": "start", "to": "boom"}]}))
-        .await;
+    let failing = app.workflow(support::failing_workflow("fails")).await;
     let f = app.start(&failing, json!({})).await;
     assert_eq!(
         app.finished(&f, Duration::from_secs(10)).await["status"],

@@ -254,6 +254,14 @@ impl TestApp {
     }
 }
 
+/// A workflow that always fails: a manual trigger and a `flow.fail` saying "no".
+pub fn failing_workflow(name: &str) -> Value {
+    json!({"name": name, "nodes": [
+        {"id": "start", "type": "trigger.manual"},
+        {"id": "boom", "type": "flow.fail", "config": {"message": "no"}}],
+        "edges": [{"from": "start", "to": "boom"}]})
+}
+
 /// A small workflow: a manual trigger and one `data.set`.
 pub fn simple_workflow(name: &str) -> Value {
     json!({

@@ -32,6 +32,7 @@ describe("LoginPage", () => {
     const m = mockApi({ "POST /api/v1/auth/login": () => pair });
     const { user, location } = renderLogin();
     expect(location()).toBe("/login");
+    await user.type(screen.getByLabelText("Username"), "admin");
     await user.type(screen.getByLabelText("Password"), "admin-pass-123");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     expect(await screen.findByText("Workflows")).toBeInTheDocument();
@@ -43,6 +44,7 @@ describe("LoginPage", () => {
   it("says the username or password is wrong on a 401", async () => {
     mockApi({ "POST /api/v1/auth/login": () => problem(401, "unauthenticated", "invalid username or password, or the account is locked") });
     const { user } = renderLogin();
+    await user.type(screen.getByLabelText("Username"), "admin");
     await user.type(screen.getByLabelText("Password"), "wrong");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("Invalid username or password");
@@ -57,6 +59,7 @@ describe("LoginPage", () => {
       }),
     });
     const { user } = renderLogin();
+    await user.type(screen.getByLabelText("Username"), "admin");
     await user.type(screen.getByLabelText("Password"), "x");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("Too many sign-in attempts. Try again in 12 seconds.");
@@ -73,6 +76,7 @@ describe("LoginPage", () => {
     });
     const { user, location } = renderLogin();
     expect(screen.queryByLabelText("One-time code")).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText("Username"), "admin");
     await user.type(screen.getByLabelText("Password"), "admin-pass-123");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     const code = await screen.findByLabelText("One-time code");

@@ -23,7 +23,7 @@ export function loginError(p: Problem): { field?: "totp"; message: string } {
 }
 
 export function LoginPage() {
-  const [username, setUsername] = useState("admin");
+  const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [totp, setTotp] = useState("");
   const [needTotp, setNeedTotp] = useState(false);
@@ -60,10 +60,10 @@ export function LoginPage() {
         </div>
         <div className="space-y-3">
           <FormField id="username" label="Username">
-            <Input autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
+            <Input autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
           </FormField>
           <FormField id="password" label="Password">
-            <Input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus />
+            <Input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
           </FormField>
           {needTotp && (
             // Not marked invalid while empty: asking for the code is not a mistake.

@@ -223,6 +223,9 @@ await scenario("configure nodes through their forms", async () => {
     async () => (await page.locator('[data-invalid="true"]').count()) === 0,
     "every node to be valid",
   );
+  await page.getByRole("button", { name: "Auto layout" }).click();
+  await page.getByRole("button", { name: "Fit view", exact: true }).first().click();
+  await page.waitForTimeout(400); // the fit-view animation
   await page.screenshot({ path: join(SHOTS, "designer.png") });
 });
 
@@ -266,7 +269,6 @@ await scenario("run and see every node turn green live", async () => {
   for (const id of Object.values(ids)) {
     await page.locator(`${nodeSel(id)}[data-status="succeeded"]`).waitFor({ timeout: T });
   }
-  await page.screenshot({ path: join(SHOTS, "execution.png") });
 });
 
 await scenario("open a node's output", async () => {
@@ -274,6 +276,7 @@ await scenario("open a node's output", async () => {
   const details = page.getByRole("heading", { name: `Node ${ids.transform}` });
   await details.waitFor({ timeout: T });
   await page.getByText('"hello Ada"').first().waitFor({ timeout: T });
+  await page.screenshot({ path: join(SHOTS, "execution.png") });
   const e = await apiCall("GET", `/executions/${executionId}`);
   assert.equal(e.status, "succeeded");
 });

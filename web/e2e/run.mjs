@@ -281,6 +281,34 @@ await scenario("open a node's output", async () => {
   assert.equal(e.status, "succeeded");
 });
 
+await scenario("a waiting node turns green live when a signal is sent", async () => {
+  const approval = await apiCall("POST", "/workflows", {
+    name: "needs approval",
+    nodes: [
+      { id: "start", type: "trigger.manual" },
+      { id: "approve", type: "flow.signal", config: { name: "approved", timeout_ms: 600000 } },
+      { id: "done", type: "data.set", config: { fields: { shipped: true } } },
+    ],
+    edges: [
+      { from: "start", to: "approve" },
+      { from: "approve", to: "done" },
+    ],
+  });
+  const started = await apiCall("POST", `/workflows/${approval.id}/executions`, { input: {} });
+  await page.goto(`${BASE}/executions/${started.id}`);
+  await page.locator(`${nodeSel("approve")}[data-status="waiting"]`).waitFor({ timeout: T });
+  assert.equal(await page.locator(`${nodeSel("done")}[data-status="succeeded"]`).count(), 0);
+  await page.getByRole("button", { name: "Send signal" }).click();
+  const dialog = page.getByRole("dialog");
+  assert.equal(await dialog.getByLabel("Signal name").inputValue(), "approved");
+  await dialog.getByLabel("Payload (JSON)").fill('{"by": "e2e"}');
+  await dialog.getByRole("button", { name: "Send", exact: true }).click();
+  // No reload: the stream brings the rest.
+  await page.locator(`${nodeSel("approve")}[data-status="succeeded"]`).waitFor({ timeout: T });
+  await page.locator(`${nodeSel("done")}[data-status="succeeded"]`).waitFor({ timeout: T });
+  await page.getByText("succeeded", { exact: true }).first().waitFor({ timeout: T });
+});
+
 await scenario("the dashboard shows the run", async () => {
   // Some history beside the run above, failures included, so the charts have something to say.
   const flaky = await apiCall("POST", "/workflows", {

@@ -70,6 +70,40 @@ pub(crate) fn stats_cells(
 /// The quantiles a dashboard shows, as (p50, p95).
 pub(crate) const DURATION_QUANTILES: [f64; 2] = [0.5, 0.95];
 
+/// `Store::execution_stats` for a backend: the same two statements (each backend's
+/// `queries::EXECUTION_STATS` and `queries::DURATION_AT`, resolved where this is used) on its
+/// pool. A macro because the pools' types differ while the code does not.
+macro_rules! execution_stats_on {
+    ($pool:expr, $range:expr) => {{
+        let range = $range;
+        let rows: Vec<$crate::common::StatsRow> = sqlx::query_as(queries::EXECUTION_STATS)
+            .bind(range.from)
+            .bind(range.to)
+            .bind(range.bucket_ms())
+            .fetch_all($pool)
+            .await?;
+        let cells = $crate::common::stats_cells(rows, &range)?;
+        let finished = $crate::common::finished_count(&cells);
+        let mut quantiles = [None, None];
+        if finished > 0 {
+            for (slot, q) in quantiles.iter_mut().zip($crate::common::DURATION_QUANTILES) {
+                *slot = sqlx::query_scalar(queries::DURATION_AT)
+                    .bind(range.from)
+                    .bind(range.to)
+                    .bind($crate::common::quantile_offset(finished, q))
+                    .fetch_optional($pool)
+                    .await?;
+            }
+        }
+        Ok($crate::ExecutionStats {
+            cells,
+            p50_duration_ms: quantiles[0],
+            p95_duration_ms: quantiles[1],
+        })
+    }};
+}
+pub(crate) use execution_stats_on;
+
 /// How many of `cells` finished (their status is terminal): the population of the duration
 /// quantiles.
 pub(crate) fn finished_count(cells: &[crate::StatsCell]) -> u64 {

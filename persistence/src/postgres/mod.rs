@@ -11,10 +11,10 @@ mod access;
 mod queries;
 
 use crate::common::{
-    BatchPlan, CreateOutcomes, CreatePlan, Created, DURATION_QUANTILES, Pending, PendingCreate,
-    StatsRow, claim_refused_error, every_status, execution_id_taken, finished_count, now_millis,
-    page_limit, parse_status, parse_tags, quantile_offset, reopen_refused_error, scrub,
-    stale_append_error, stats_cells, to_i64, to_priority, to_u32, to_u64, version_to_i32,
+    BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
+    every_status, execution_id_taken, now_millis, page_limit, parse_status, parse_tags,
+    reopen_refused_error, scrub, stale_append_error, to_i64, to_priority, to_u32, to_u64,
+    version_to_i32,
 };
 use crate::{
     Append, ExecutionBrief, ExecutionFilter, ExecutionRecord, ExecutionStats, ExecutionSummary,
@@ -315,30 +315,7 @@ impl Store for PgStore {
     }
 
     async fn execution_stats(&self, range: StatsRange) -> Result<ExecutionStats> {
-        let rows: Vec<StatsRow> = sqlx::query_as(queries::EXECUTION_STATS)
-            .bind(range.from)
-            .bind(range.to)
-            .bind(range.bucket_ms())
-            .fetch_all(&self.pool)
-            .await?;
-        let cells = stats_cells(rows, &range)?;
-        let finished = finished_count(&cells);
-        let mut quantiles = [None, None];
-        if finished > 0 {
-            for (slot, q) in quantiles.iter_mut().zip(DURATION_QUANTILES) {
-                *slot = sqlx::query_scalar(queries::DURATION_AT)
-                    .bind(range.from)
-                    .bind(range.to)
-                    .bind(quantile_offset(finished, q))
-                    .fetch_optional(&self.pool)
-                    .await?;
-            }
-        }
-        Ok(ExecutionStats {
-            cells,
-            p50_duration_ms: quantiles[0],
-            p95_duration_ms: quantiles[1],
-        })
+        crate::common::execution_stats_on!(&self.pool, range)
     }
 
     async fn count_executions(

@@ -5,7 +5,10 @@
 //! ([`Registry::run`] checks the rendered config first). Each type's schema is compiled once,
 //! when the type is registered.
 
-use crate::data::{SetNode, TransformNode};
+use crate::data::{
+    AggregateNode, CryptoNode, DateTimeNode, DedupeNode, EncodeNode, FilterNode, JoinNode,
+    LimitNode, SetNode, SortNode, SplitNode, TransformNode,
+};
 use crate::flow::{EngineNode, FailNode, IfNode, MergeNode, SwitchNode};
 use crate::http::{ClientError, HttpRequest, RespondNode};
 use crate::options::NodeOptions;
@@ -71,6 +74,16 @@ impl Registry {
             Arc::new(WebhookTrigger),
             Arc::new(SetNode),
             Arc::new(TransformNode),
+            Arc::new(FilterNode),
+            Arc::new(SortNode),
+            Arc::new(LimitNode),
+            Arc::new(DedupeNode),
+            Arc::new(SplitNode),
+            Arc::new(AggregateNode),
+            Arc::new(JoinNode),
+            Arc::new(EncodeNode),
+            Arc::new(CryptoNode),
+            Arc::new(DateTimeNode),
             Arc::new(IfNode),
             Arc::new(SwitchNode),
             Arc::new(MergeNode),

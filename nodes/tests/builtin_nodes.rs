@@ -65,7 +65,17 @@ fn the_catalog_lists_every_builtin_type_sorted() {
     let r = registry();
     let names = r.type_names();
     for expected in [
+        "data.aggregate",
+        "data.crypto",
+        "data.datetime",
+        "data.dedupe",
+        "data.encode",
+        "data.filter",
+        "data.join",
+        "data.limit",
         "data.set",
+        "data.sort",
+        "data.split",
         "data.transform",
         "flow.call",
         "flow.fail",

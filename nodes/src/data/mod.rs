@@ -1,4 +1,23 @@
 //! Data node types: shaping values between other nodes, with no side effects.
+//!
+//! This module holds `data.set` and `data.transform`; [`collection`] the array types
+//! (`data.filter`, `data.sort`, `data.limit`, `data.dedupe`, `data.split`); [`aggregate`]
+//! `data.aggregate`; [`join`] `data.join`; [`codec`] `data.encode` and `data.crypto`;
+//! [`datetime`] `data.datetime`.
+
+pub mod aggregate;
+pub mod codec;
+pub mod collection;
+pub mod datetime;
+pub mod join;
+
+pub use join::JoinNode;
+
+pub use aggregate::AggregateNode;
+pub use codec::{CryptoNode, EncodeNode};
+pub use datetime::DateTimeNode;
+
+pub use collection::{DedupeNode, FilterNode, LimitNode, SortNode, SplitNode};
 
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};

@@ -30,6 +30,23 @@ pub(crate) fn items_property() -> Value {
     })
 }
 
+/// The items whose value (the per-item filter's result at the same index) passes `keep`, in
+/// order.
+fn keep_where(
+    items: Vec<Value>,
+    values: Vec<Value>,
+    mut keep: impl FnMut(&Value) -> bool,
+) -> Value {
+    Value::Array(
+        items
+            .into_iter()
+            .zip(values)
+            .filter(|(_, v)| keep(v))
+            .map(|(item, _)| item)
+            .collect(),
+    )
+}
+
 /// A per-item jq filter property.
 fn filter_property(title: &str, description: &str) -> Value {
     json!({
@@ -263,13 +280,9 @@ impl Node for FilterNode {
         let items = items_of(Self::TYPE, config.items, &input)?;
         let filter = required_filter(Self::TYPE, &input, "condition")?;
         let keep = per_item(Self::TYPE, "condition", filter, &input, &items)?;
-        let kept: Vec<Value> = items
-            .into_iter()
-            .zip(keep)
-            .filter(|(_, k)| crate::config::truthy(k))
-            .map(|(item, _)| item)
-            .collect();
-        Ok(NodeOutput::main(Value::Array(kept)))
+        Ok(NodeOutput::main(keep_where(items, keep, |k| {
+            crate::config::truthy(k)
+        })))
     }
 }
 
@@ -417,12 +430,13 @@ impl Node for LimitNode {
 
     async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
         let config: LimitConfig = parse_config(Self::TYPE, &input.config)?;
-        let items = items_of(Self::TYPE, config.items, &input)?;
+        let mut items = items_of(Self::TYPE, config.items, &input)?;
         let offset = usize::try_from(config.offset).unwrap_or(usize::MAX);
         let count = usize::try_from(config.count).unwrap_or(usize::MAX);
-        Ok(NodeOutput::main(Value::Array(
-            items.into_iter().skip(offset).take(count).collect(),
-        )))
+        let start = offset.min(items.len());
+        items.truncate(start.saturating_add(count));
+        items.drain(..start);
+        Ok(NodeOutput::main(Value::Array(items)))
     }
 }
 
@@ -485,13 +499,9 @@ impl Node for DedupeNode {
             }
         };
         let mut seen = HashSet::new();
-        let kept: Vec<Value> = items
-            .into_iter()
-            .zip(keys)
-            .filter(|(_, key)| seen.insert(canonical_key(key)))
-            .map(|(item, _)| item)
-            .collect();
-        Ok(NodeOutput::main(Value::Array(kept)))
+        Ok(NodeOutput::main(keep_where(items, keys, |key| {
+            seen.insert(canonical_key(key))
+        })))
     }
 }
 

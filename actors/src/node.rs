@@ -85,10 +85,6 @@ pub(crate) async fn run_attempt(
     execution_id: ExecutionId,
     workflow_id: WorkflowId,
 ) -> Result<NodeOutput, NodeError> {
-    let node = registry
-        .get(&t.type_name)
-        .ok_or_else(|| NodeError::config(format!("unknown node type `{}`", t.type_name)))?;
-    registry.check_rendered(&t.type_name, &t.config)?;
     let timeout = t.timeout_ms.map(Duration::from_millis);
     let input = NodeInput {
         execution_id,
@@ -101,16 +97,16 @@ pub(crate) async fn run_attempt(
         inputs: t.inputs.clone(),
         filters: t.filters.clone(),
         timeout,
+        env: registry.env(&t.type_name),
     };
+    let run = registry.run(&t.type_name, input);
     match timeout {
-        Some(limit) => tokio::time::timeout(limit, node.run(input))
-            .await
-            .unwrap_or_else(|_| {
-                Err(NodeError::timeout(format!(
-                    "node timed out after {} ms",
-                    limit.as_millis()
-                )))
-            }),
-        None => node.run(input).await,
+        Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+            Err(NodeError::timeout(format!(
+                "node timed out after {} ms",
+                limit.as_millis()
+            )))
+        }),
+        None => run.await,
     }
 }

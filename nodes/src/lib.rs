@@ -11,9 +11,11 @@
 //! ([`ENGINE_TYPES`]).
 //!
 //! Modules: one per category of built-in types ([`trigger`], [`data`], [`flow`], [`http`],
-//! [`util`]),
-//! the [`Registry`], the operator [`options`](NodeOptions), [`config`] helpers for writing
-//! node types and [`testing`], which runs one node in isolation.
+//! [`db`], [`messaging`], [`notify`], [`file`], [`code`], [`ai`], [`util`]) and
+//! [`remote`] types served over HTTP; the [`Registry`], the operator
+//! [`options`](NodeOptions), [`credentials`], [`resilience`] (breakers and bulkheads),
+//! [`config`] helpers for writing node types and [`testing`], which runs one node in
+//! isolation. docs/nodes-sdk.md is the guide.
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -24,21 +26,32 @@ use weft_core::catalog::ConfigProblem;
 use weft_core::expr::Filter;
 use weft_core::{ExecutionId, NodeError, NodeSpec, WorkflowId};
 
+pub mod ai;
+pub mod code;
 pub mod config;
+pub mod credentials;
 pub mod data;
+pub mod db;
+pub mod file;
 pub mod flow;
 pub mod http;
+pub mod messaging;
+pub mod notify;
 pub mod options;
 pub mod registry;
+pub mod remote;
+pub mod resilience;
 mod schema;
 pub mod testing;
 pub mod trigger;
 pub mod util;
 
+pub use credentials::{CredentialError, CredentialSource, Credentials, Secret};
 pub use flow::ENGINE_TYPES;
 pub use http::ssrf::{AllowList, AllowListError};
 pub use options::{HttpOptions, NodeOptions, OptionsError};
 pub use registry::{Registry, RegistryError};
+pub use resilience::{Breakers, ResilienceOptions};
 
 /// Everything a node run gets from the engine.
 #[derive(Debug, Clone)]
@@ -61,6 +74,19 @@ pub struct NodeInput {
     pub filters: Arc<Vec<(String, Filter)>>,
     /// The node's time limit (the engine also enforces it around `run`).
     pub timeout: Option<Duration>,
+    /// Credentials and circuit breakers lent to this activation.
+    pub env: NodeEnv,
+}
+
+/// What the engine lends one node activation besides its data: access to credentials
+/// (remembered, so the result can be scrubbed of them) and the process's circuit breakers.
+/// [`Registry::env`] makes one per activation.
+#[derive(Debug, Clone, Default)]
+pub struct NodeEnv {
+    /// The activation's node type (breakers are per type and host).
+    pub node_type: Arc<str>,
+    pub credentials: Credentials,
+    pub breakers: Arc<Breakers>,
 }
 
 impl NodeInput {
@@ -72,6 +98,26 @@ impl NodeInput {
     /// The output that activated this node (`null` when none did).
     pub fn prev(&self) -> &Value {
         self.context.get("prev").unwrap_or(&Value::Null)
+    }
+
+    /// Opens the credential a config names (by id or name). Whatever it holds is scrubbed
+    /// from this activation's output, logs and error.
+    pub async fn credential(&self, reference: &str) -> Result<Secret, NodeError> {
+        self.env.credentials.get(reference).await
+    }
+
+    /// Runs `call` through the circuit breaker of this node type and `host`: fails fast with
+    /// a `transient` error while the breaker is open. Every node that calls out over the
+    /// network should wrap its calls in this.
+    pub async fn guarded<T>(
+        &self,
+        host: &str,
+        call: impl std::future::Future<Output = Result<T, NodeError>>,
+    ) -> Result<T, NodeError> {
+        self.env
+            .breakers
+            .call(&self.env.node_type, host, call)
+            .await
     }
 
     /// The compiled filter for a filter field.

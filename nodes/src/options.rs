@@ -4,13 +4,21 @@
 //! binary's layered configuration) and handed to [`Registry::builtin`](crate::Registry::builtin).
 //! Nodes never read the environment themselves.
 
+use crate::code::JavaScriptOptions;
+use crate::file::FileOptions;
 use crate::http::ssrf::{ALLOW_ENV, AllowList, AllowListError};
+use crate::remote::RemoteOptions;
+use crate::resilience::ResilienceOptions;
 use std::time::Duration;
 
 /// Settings of every built-in node type that has any.
 #[derive(Debug, Clone, Default)]
 pub struct NodeOptions {
     pub http: HttpOptions,
+    pub resilience: ResilienceOptions,
+    pub files: FileOptions,
+    pub javascript: JavaScriptOptions,
+    pub remote: RemoteOptions,
 }
 
 impl NodeOptions {
@@ -18,6 +26,7 @@ impl NodeOptions {
     pub fn from_env() -> Result<Self, OptionsError> {
         Ok(Self {
             http: HttpOptions::from_env()?,
+            ..Self::default()
         })
     }
 }

@@ -5,17 +5,19 @@
 //! ([`Registry::run`] checks the rendered config first). Each type's schema is compiled once,
 //! when the type is registered.
 
+use crate::credentials::{CredentialSource, Credentials, NoCredentials};
 use crate::data::{
     AggregateNode, CryptoNode, DateTimeNode, DedupeNode, EncodeNode, FilterNode, JoinNode,
     LimitNode, SetNode, SortNode, SplitNode, TransformNode,
 };
 use crate::flow::{EngineNode, FailNode, IfNode, MergeNode, SwitchNode};
-use crate::http::{ClientError, HttpRequest, RespondNode};
+use crate::http::{ClientError, HttpClient, HttpRequest, RespondNode};
 use crate::options::NodeOptions;
+use crate::resilience::{Breakers, Bulkheads};
 use crate::schema::{ConfigSchema, Stage};
 use crate::trigger::{ManualTrigger, WebhookTrigger};
 use crate::util::LogNode;
-use crate::{Node, NodeInput, NodeOutput};
+use crate::{Node, NodeEnv, NodeInput, NodeOutput};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,6 +37,9 @@ pub enum RegistryError {
     InvalidSchema { type_name: String, message: String },
     #[error(transparent)]
     HttpClient(#[from] ClientError),
+    /// A node type could not be set up from the operator's options.
+    #[error("node type `{type_name}` cannot be set up: {message}")]
+    Setup { type_name: String, message: String },
 }
 
 struct Entry {
@@ -47,6 +52,9 @@ struct Entry {
 /// built.
 pub struct Registry {
     entries: BTreeMap<String, Entry>,
+    credentials: Arc<dyn CredentialSource>,
+    breakers: Arc<Breakers>,
+    bulkheads: Bulkheads,
 }
 
 impl std::fmt::Debug for Registry {
@@ -60,15 +68,41 @@ impl std::fmt::Debug for Registry {
 impl Registry {
     /// A registry with no types (custom catalogs, tests).
     pub fn empty() -> Self {
+        Self::with_resilience(&Default::default())
+    }
+
+    fn with_resilience(options: &crate::ResilienceOptions) -> Self {
         Self {
             entries: BTreeMap::new(),
+            credentials: Arc::new(NoCredentials),
+            breakers: Arc::new(Breakers::new(options.breaker.clone())),
+            bulkheads: Bulkheads::new(
+                options.max_concurrent,
+                options.max_concurrent_by_type.clone(),
+            ),
+        }
+    }
+
+    /// Where nodes' credentials come from (by default: nowhere, every lookup fails).
+    pub fn set_credentials(&mut self, source: Arc<dyn CredentialSource>) {
+        self.credentials = source;
+    }
+
+    /// A fresh environment for one activation of `type_name`: its own credentials handle,
+    /// the shared breakers.
+    pub fn env(&self, type_name: &str) -> NodeEnv {
+        NodeEnv {
+            node_type: Arc::from(type_name),
+            credentials: Credentials::new(Arc::clone(&self.credentials)),
+            breakers: Arc::clone(&self.breakers),
         }
     }
 
     /// Every built-in type. Fails only if the HTTP client cannot be built (no usable TLS
     /// configuration on this machine).
     pub fn builtin(options: NodeOptions) -> Result<Self, RegistryError> {
-        let mut registry = Self::empty();
+        let mut registry = Self::with_resilience(&options.resilience);
+        let http = HttpClient::new(&options.http)?;
         let mut nodes: Vec<Arc<dyn Node>> = vec![
             Arc::new(ManualTrigger),
             Arc::new(WebhookTrigger),
@@ -88,7 +122,7 @@ impl Registry {
             Arc::new(SwitchNode),
             Arc::new(MergeNode),
             Arc::new(FailNode),
-            Arc::new(HttpRequest::new(&options.http)?),
+            Arc::new(HttpRequest::new(http.clone())),
             Arc::new(RespondNode),
             Arc::new(LogNode),
         ];
@@ -97,6 +131,13 @@ impl Registry {
                 .into_iter()
                 .map(|n| Arc::new(n) as Arc<dyn Node>),
         );
+        nodes.extend(crate::db::nodes(&options, &http)?);
+        nodes.extend(crate::messaging::nodes(&options, &http)?);
+        nodes.extend(crate::notify::nodes(&options, &http)?);
+        nodes.extend(crate::file::nodes(&options, &http)?);
+        nodes.extend(crate::code::nodes(&options, &http)?);
+        nodes.extend(crate::ai::nodes(&options, &http)?);
+        nodes.extend(crate::remote::nodes(&options, &http)?);
         for node in nodes {
             registry.register(node)?;
         }
@@ -147,11 +188,22 @@ impl Registry {
             .check_rendered(type_name, config)
     }
 
-    /// Runs one node activation: checks the rendered config, then calls the type's `run`.
+    /// Runs one node activation: checks the rendered config, waits for a slot in the type's
+    /// bulkhead, calls the type's `run`, and scrubs every credential the node opened from
+    /// the result.
     pub async fn run(&self, type_name: &str, input: NodeInput) -> Result<NodeOutput, NodeError> {
         let entry = self.entry(type_name)?;
         entry.schema.check_rendered(type_name, &input.config)?;
-        entry.node.run(input).await
+        let credentials = input.env.credentials.clone();
+        let _slot = if entry.node.runs_inline() {
+            None
+        } else {
+            Some(self.bulkheads.enter(type_name).await)
+        };
+        match entry.node.run(input).await {
+            Ok(out) => Ok(credentials.scrub_output(out)),
+            Err(e) => Err(credentials.scrub_error(e)),
+        }
     }
 
     fn entry(&self, type_name: &str) -> Result<&Entry, NodeError> {

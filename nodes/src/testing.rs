@@ -14,9 +14,11 @@
 //! # Ok(()) }
 //! ```
 
+use crate::credentials::{Credentials, StaticCredentials};
 use crate::schema::ConfigSchema;
-use crate::{Node, NodeInput, NodeOutput};
+use crate::{Node, NodeEnv, NodeInput, NodeOutput};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use weft_core::expr::{ConfigTemplate, compile_filter_field};
@@ -55,6 +57,8 @@ pub struct TestInput {
     node_path: Option<String>,
     attempt: u32,
     timeout: Option<Duration>,
+    credentials: HashMap<String, Value>,
+    env: Option<NodeEnv>,
 }
 
 impl TestInput {
@@ -76,6 +80,8 @@ impl TestInput {
             node_path: None,
             attempt: 1,
             timeout: None,
+            credentials: HashMap::new(),
+            env: None,
         }
     }
 
@@ -143,6 +149,19 @@ impl TestInput {
         self
     }
 
+    /// A credential the node may open by `reference` (its id or name).
+    pub fn credential(mut self, reference: &str, value: Value) -> Self {
+        self.credentials.insert(reference.to_string(), value);
+        self
+    }
+
+    /// The environment to run in (default: the [`credential`](Self::credential)s given and
+    /// breakers of its own). Share one between runs to test breaker behaviour.
+    pub fn env(mut self, env: NodeEnv) -> Self {
+        self.env = Some(env);
+        self
+    }
+
     /// The expression context `.` the node's templates and filters see.
     pub fn context(&self) -> Value {
         let prev = match (&self.prev, self.inputs.len()) {
@@ -195,7 +214,19 @@ impl TestInput {
                 filters.push((field.clone(), filter));
             }
         }
+        let env = match self.env {
+            Some(env) => NodeEnv {
+                node_type: Arc::from(spec.type_name.as_str()),
+                ..env
+            },
+            None => NodeEnv {
+                node_type: Arc::from(spec.type_name.as_str()),
+                credentials: Credentials::new(Arc::new(StaticCredentials(self.credentials))),
+                breakers: Arc::default(),
+            },
+        };
         Ok(NodeInput {
+            env,
             execution_id: self.execution_id,
             workflow_id: self.workflow_id,
             node_path: self.node_path.unwrap_or_else(|| self.node_id.clone()),
@@ -216,7 +247,8 @@ impl TestInput {
 }
 
 /// Builds the input, checks the rendered config against the node's schema (as the engine's
-/// [`Registry::run`](crate::Registry::run) does) and runs the node. Harness problems (a
+/// [`Registry::run`](crate::Registry::run) does), runs the node and scrubs the credentials it
+/// opened from the result. Harness problems (a
 /// template that does not compile or render) come back as `config` errors.
 pub async fn run(node: &dyn Node, input: TestInput) -> Result<NodeOutput, NodeError> {
     let spec = node.spec();
@@ -224,5 +256,9 @@ pub async fn run(node: &dyn Node, input: TestInput) -> Result<NodeOutput, NodeEr
         .map_err(|m| NodeError::config(format!("invalid schema: {m}")))?;
     let input = input.build(&spec)?;
     schema.check_rendered(&spec.type_name, &input.config)?;
-    node.run(input).await
+    let credentials = input.env.credentials.clone();
+    match node.run(input).await {
+        Ok(out) => Ok(credentials.scrub_output(out)),
+        Err(e) => Err(credentials.scrub_error(e)),
+    }
 }

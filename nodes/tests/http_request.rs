@@ -115,7 +115,11 @@ impl Server {
 }
 
 fn registry_with(options: HttpOptions) -> Registry {
-    Registry::builtin(NodeOptions { http: options }).expect("registry")
+    Registry::builtin(NodeOptions {
+        http: options,
+        ..NodeOptions::default()
+    })
+    .expect("registry")
 }
 
 fn allowing(list: &str) -> Registry {

@@ -37,13 +37,54 @@ const ERROR_BODY_EXCERPT: usize = 1024;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-/// `http.request`: sends one HTTP request and outputs `{status, headers, body}`.
+/// The process's guarded HTTP client, shared by every node type that speaks HTTP
+/// (`http.request`, `http.graphql`, `sms.send`, `chat.webhook`, `ai.chat`, remote nodes):
+/// SSRF guard on every address and redirect, a circuit breaker per node type and host, a
+/// time limit, a response size cap and one error classification. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct HttpRequest {
+pub struct HttpClient {
     client: reqwest::Client,
     guard: Arc<Guard>,
     max_response_bytes: usize,
     default_timeout: Duration,
+}
+
+/// One request for [`HttpClient::call`].
+#[derive(Debug, Clone)]
+pub struct HttpCall {
+    pub method: reqwest::Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Vec<u8>>,
+    /// Capped by the activation's own time limit.
+    pub timeout: Duration,
+    pub response: ResponseMode,
+}
+
+impl HttpCall {
+    /// A POST of `body` as JSON to `url`, with the client's default time limit and the
+    /// activation's idempotency key.
+    pub fn post_json(client: &HttpClient, input: &NodeInput, url: Url, body: &Value) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Ok(key) = HeaderValue::from_str(&input.idempotency_key()) {
+            headers.insert(IDEMPOTENCY_KEY, key);
+        }
+        Self {
+            method: reqwest::Method::POST,
+            url,
+            headers,
+            body: Some(body.to_string().into_bytes()),
+            timeout: client.default_timeout,
+            response: ResponseMode::Auto,
+        }
+    }
+}
+
+/// `http.request`: sends one HTTP request and outputs `{status, headers, body}`.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    http: HttpClient,
 }
 
 /// Building the shared HTTP client failed (e.g. no TLS root certificates could be loaded).
@@ -54,6 +95,12 @@ pub struct ClientError(#[from] reqwest::Error);
 impl HttpRequest {
     pub const TYPE: &'static str = "http.request";
 
+    pub fn new(http: HttpClient) -> Self {
+        Self { http }
+    }
+}
+
+impl HttpClient {
     pub fn new(options: &HttpOptions) -> Result<Self, ClientError> {
         let guard = Arc::new(Guard::new(options.allow.clone()));
         let resolver = GuardedResolver::new(Arc::clone(&guard));
@@ -94,6 +141,50 @@ impl HttpRequest {
         Self::with_resolver(options, guard, resolver)
     }
 
+    /// The time limit of a call whose config sets none.
+    pub fn default_timeout(&self) -> Duration {
+        self.default_timeout
+    }
+
+    /// Sends one request on behalf of `input`'s activation: refuses targets the SSRF guard
+    /// forbids, goes through the breaker of (node type, host), and enforces the call's time
+    /// limit (capped by the activation's). Outputs `{status, headers, body}`; 5xx, 429 and
+    /// network trouble are `transient`, other 4xx `permanent`.
+    pub async fn call(&self, input: &NodeInput, mut call: HttpCall) -> Result<Value, NodeError> {
+        if let Some(limit) = input.timeout {
+            call.timeout = call.timeout.min(limit);
+        }
+        if let Err(refusal) = self.guard.check_url(&call.url) {
+            // IP literals never reach the resolver, so they are checked here.
+            tracing::info!(url = %redact(&call.url), %refusal, "http request refused");
+            return Err(match refusal {
+                Refusal::Scheme(_) | Refusal::NoHost => {
+                    NodeError::config(format!("invalid {} config: {refusal}", input.env.node_type))
+                }
+                _ => NodeError::permanent(refusal.to_string()),
+            });
+        }
+        let host = call.url.host_str().unwrap_or_default().to_string();
+        let timeout = call.timeout;
+        let target = format!("{} {}", call.method, redact(&call.url));
+        input
+            .guarded(&host, async {
+                // reqwest enforces the same limit; this outer one also covers the body loop
+                // and makes the outcome a `timeout` whatever stage the request was in.
+                tokio::time::timeout(timeout, self.send(call))
+                    .await
+                    .map_err(|_| {
+                        NodeError::timeout(format!(
+                            "{target} timed out after {} ms",
+                            timeout.as_millis()
+                        ))
+                    })?
+            })
+            .await
+    }
+}
+
+impl HttpRequest {
     /// The retry policy of an `http.request` node whose definition sets none.
     pub fn default_retry() -> RetryPolicy {
         RetryPolicy {
@@ -133,9 +224,10 @@ impl From<Method> for reqwest::Method {
     }
 }
 
+/// How a response body is decoded.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum ResponseMode {
+pub enum ResponseMode {
     /// JSON when the content type says so or the body parses; text otherwise.
     #[default]
     Auto,
@@ -184,18 +276,8 @@ fn query_value(v: &Value) -> Option<String> {
     }
 }
 
-/// The request a config describes, before it is sent.
-struct Prepared {
-    method: reqwest::Method,
-    url: Url,
-    headers: HeaderMap,
-    body: Option<Vec<u8>>,
-    timeout: Duration,
-    response: ResponseMode,
-}
-
 impl HttpRequest {
-    fn prepare(&self, input: &NodeInput) -> Result<Prepared, NodeError> {
+    fn prepare(&self, input: &NodeInput) -> Result<HttpCall, NodeError> {
         let config: RequestConfig = parse_config(Self::TYPE, &input.config)?;
         let mut url = parse_url(&config.url).map_err(|m| config_error("/url", m))?;
         if !config.query.is_empty() {
@@ -242,13 +324,10 @@ impl HttpRequest {
                 Some(json.to_string().into_bytes())
             }
         };
-        let mut timeout = config
+        let timeout = config
             .timeout_ms
-            .map_or(self.default_timeout, Duration::from_millis);
-        if let Some(limit) = input.timeout {
-            timeout = timeout.min(limit);
-        }
-        Ok(Prepared {
+            .map_or(self.http.default_timeout, Duration::from_millis);
+        Ok(HttpCall {
             method: config.method.into(),
             url,
             headers,
@@ -257,8 +336,10 @@ impl HttpRequest {
             response: config.response,
         })
     }
+}
 
-    async fn send(&self, req: Prepared) -> Result<Value, NodeError> {
+impl HttpClient {
+    async fn send(&self, req: HttpCall) -> Result<Value, NodeError> {
         let target = format!("{} {}", req.method, redact(&req.url));
         let mut builder = self
             .client
@@ -534,26 +615,7 @@ impl Node for HttpRequest {
 
     async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
         let request = self.prepare(&input)?;
-        if let Err(refusal) = self.guard.check_url(&request.url) {
-            // IP literals never reach the resolver, so they are checked here.
-            tracing::info!(url = %redact(&request.url), %refusal, "http request refused");
-            return Err(match refusal {
-                Refusal::Scheme(_) | Refusal::NoHost => config_error("/url", refusal),
-                _ => NodeError::permanent(refusal.to_string()),
-            });
-        }
-        let timeout = request.timeout;
-        let target = format!("{} {}", request.method, redact(&request.url));
-        // reqwest enforces the same limit; this outer one also covers the body loop and
-        // makes the outcome a `timeout` whatever stage the request was in.
-        let output = tokio::time::timeout(timeout, self.send(request))
-            .await
-            .map_err(|_| {
-                NodeError::timeout(format!(
-                    "{target} timed out after {} ms",
-                    timeout.as_millis()
-                ))
-            })??;
+        let output = self.http.call(&input, request).await?;
         Ok(NodeOutput::main(output))
     }
 }
@@ -606,7 +668,7 @@ mod tests {
 
     #[test]
     fn literal_urls_and_headers_are_checked_at_design_time() {
-        let node = HttpRequest::new(&HttpOptions::default()).unwrap();
+        let node = HttpRequest::new(HttpClient::new(&HttpOptions::default()).unwrap());
         let p = node.check_config(&json!({"url": "not a url", "headers": {"bad name": "x"}}));
         let pointers: Vec<&str> = p.iter().map(|p| p.pointer.as_str()).collect();
         assert_eq!(pointers, vec!["/url", "/headers/bad name"]);
@@ -629,7 +691,8 @@ mod tests {
         let table = [("internal.test", ip("127.0.0.1"))];
         let url = format!("http://internal.test:{}/", addr.port());
 
-        let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
+        let node =
+            HttpRequest::new(HttpClient::with_dns_table(&HttpOptions::default(), &table).unwrap());
         let e = fetch(&node, &url).await;
         let e = e.unwrap_err();
         assert_eq!(e.kind, weft_core::ErrorKind::Permanent, "{e}");
@@ -642,12 +705,13 @@ mod tests {
             allow: crate::AllowList::parse("127.0.0.1").unwrap(),
             ..HttpOptions::default()
         };
-        let node = HttpRequest::with_dns_table(&options, &table).unwrap();
+        let node = HttpRequest::new(HttpClient::with_dns_table(&options, &table).unwrap());
         let out = fetch(&node, &url).await;
         assert_eq!(out.unwrap().output["body"], json!("ok"));
 
         // An unknown name is a lookup failure, which may heal: transient.
-        let node = HttpRequest::with_dns_table(&HttpOptions::default(), &table).unwrap();
+        let node =
+            HttpRequest::new(HttpClient::with_dns_table(&HttpOptions::default(), &table).unwrap());
         let url = format!("http://missing.test:{}/", addr.port());
         let e = fetch(&node, &url).await;
         assert_eq!(e.unwrap_err().kind, weft_core::ErrorKind::Transient);

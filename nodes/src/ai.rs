@@ -1,0 +1,17 @@
+//! AI node types: `ai.chat` (OpenAI-compatible chat completions).
+//!
+//! (Being written: this module registers no node type yet.)
+
+use crate::Node;
+use crate::http::HttpClient;
+use crate::options::NodeOptions;
+use crate::registry::RegistryError;
+use std::sync::Arc;
+
+/// The node types of this module, built from the operator's options.
+pub(crate) fn nodes(
+    _options: &NodeOptions,
+    _http: &HttpClient,
+) -> Result<Vec<Arc<dyn Node>>, RegistryError> {
+    Ok(Vec::new())
+}

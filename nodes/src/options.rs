@@ -7,7 +7,7 @@
 use crate::code::JavaScriptOptions;
 use crate::file::FileOptions;
 use crate::http::ssrf::{ALLOW_ENV, AllowList, AllowListError};
-use crate::remote::RemoteOptions;
+use crate::remote::{RemoteOptions, RemoteOptionsError};
 use crate::resilience::ResilienceOptions;
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ impl NodeOptions {
     pub fn from_env() -> Result<Self, OptionsError> {
         Ok(Self {
             http: HttpOptions::from_env()?,
+            remote: RemoteOptions::from_env()?,
             ..Self::default()
         })
     }
@@ -97,6 +98,8 @@ pub enum OptionsError {
     },
     #[error("{var} is not valid UTF-8")]
     NotUnicode { var: &'static str },
+    #[error("WEFT_REMOTE_NODES: {0}")]
+    Remote(#[from] RemoteOptionsError),
 }
 
 #[cfg(test)]

@@ -166,6 +166,19 @@ impl Credentials {
         })
     }
 
+    /// Marks a value derived from a secret (an encoded `user:password` pair, a signature
+    /// key) as secret too, so it is scrubbed like the secret itself.
+    pub fn derived(&self, value: &str) {
+        if value.len() < MIN_SCRUBBED_LEN {
+            return;
+        }
+        if let Ok(mut handed_out) = self.handed_out.lock() {
+            handed_out.push(value.to_string());
+            handed_out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            handed_out.dedup();
+        }
+    }
+
     fn secrets(&self) -> Vec<String> {
         self.handed_out
             .lock()

@@ -260,13 +260,11 @@ impl Node for RemoteNode {
             category,
             description: d.description.clone(),
             trigger: false,
-            ports: d
-                .ports
+            ports: d.ports.clone().map_or_else(Ports::main, Ports::Fixed),
+            schema: d
+                .schema
                 .clone()
-                .map_or_else(Ports::main, Ports::Fixed),
-            schema: d.schema.clone().unwrap_or_else(|| {
-                crate::config::object_schema(&d.type_name, json!({}), &[])
-            }),
+                .unwrap_or_else(|| crate::config::object_schema(&d.type_name, json!({}), &[])),
             filter_fields: Vec::new(),
             raw_fields: Vec::new(),
             default_retry: d.retry.clone(),

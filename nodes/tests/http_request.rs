@@ -409,3 +409,79 @@ async fn bad_urls_are_config_errors() {
     assert_eq!(e.kind, ErrorKind::Config, "{e}");
     assert!(e.message.contains("/headers/X"), "{e}");
 }
+
+#[tokio::test]
+async fn auth_comes_from_a_credential_and_never_shows_in_the_output() {
+    let server = Server::start().await;
+    let r = allowing("127.0.0.1");
+    let echo = server.url("/echo");
+    for (auth, credential, header, sent) in [
+        (
+            json!({"credential": "api"}),
+            json!("tok-canary-1"),
+            "authorization",
+            "Bearer tok-canary-1",
+        ),
+        (
+            json!({"credential": "api", "type": "basic"}),
+            json!({"username": "ada", "password": "pw-canary-2"}),
+            "authorization",
+            "Basic YWRhOnB3LWNhbmFyeS0y",
+        ),
+        (
+            json!({"credential": "api", "type": "header", "header": "X-Api-Key"}),
+            json!({"value": "key-canary-3"}),
+            "x-api-key",
+            "key-canary-3",
+        ),
+    ] {
+        let out = request(
+            &r,
+            TestInput::new(json!({"url": echo, "auth": auth})).credential("api", credential),
+        )
+        .await
+        .unwrap()
+        .output;
+        let got = out["body"]["headers"][header].as_str().unwrap();
+        // The echoing server sent the secret back; the registry scrubbed it.
+        assert!(!got.contains("canary"), "{got}");
+        assert!(got.contains("[redacted]"), "{got} (sent {sent})");
+    }
+}
+
+#[tokio::test]
+async fn bad_auth_configs_name_the_problem() {
+    let server = Server::start().await;
+    let r = allowing("127.0.0.1");
+    let problems = r.check_config(
+        TYPE,
+        &json!({"url": "https://x.example", "auth": {"type": "bearer"}}),
+    );
+    assert!(
+        problems.iter().any(|p| p.pointer == "/auth/credential"),
+        "{problems:?}"
+    );
+    let e = request(
+        &r,
+        TestInput::new(json!({"url": server.url("/echo"), "auth": {"credential": "nope"}})),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Config);
+    assert_eq!(e.message, "credential `nope` does not exist");
+    let e = request(
+        &r,
+        TestInput::new(
+            json!({"url": server.url("/echo"), "auth": {"credential": "api", "type": "basic"}}),
+        )
+        .credential("api", json!("just-a-token")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Config);
+    assert!(
+        e.message.contains("`username` and `password`"),
+        "{}",
+        e.message
+    );
+}

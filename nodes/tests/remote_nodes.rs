@@ -146,13 +146,20 @@ async fn a_remote_type_is_called_with_config_input_and_idempotency_key() {
     )
     .await
     .expect("remote call succeeds");
-    assert_eq!(out.output, json!({"score": 8, "echo": {"word": "weftwork"}}));
+    assert_eq!(
+        out.output,
+        json!({"score": 8, "echo": {"word": "weftwork"}})
+    );
     assert_eq!(out.ports, vec!["high"]);
     assert_eq!(out.logs[0].message, "scored 8");
 
     let (body, headers) = seen.lock().unwrap().last().cloned().unwrap();
     assert_eq!(body["type"], "acme.score");
-    assert_eq!(body["config"], json!({"text": "weftwork"}), "rendered config");
+    assert_eq!(
+        body["config"],
+        json!({"text": "weftwork"}),
+        "rendered config"
+    );
     assert_eq!(body["node_id"], "score");
     assert_eq!(body["attempt"], 2);
     assert_eq!(body["context"]["prev"], json!({"word": "weftwork"}));
@@ -311,7 +318,9 @@ schema = { type = "object", properties = { text = { type = "string", description
         ),
     ] {
         std::fs::write(&json_file, text).unwrap();
-        let e = RemoteOptions::from_file(&json_file).unwrap_err().to_string();
+        let e = RemoteOptions::from_file(&json_file)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(wanted), "{e}");
     }
 }
@@ -328,5 +337,8 @@ fn a_remote_type_cannot_shadow_a_built_in_one() {
         ..NodeOptions::default()
     })
     .unwrap_err();
-    assert_eq!(e.to_string(), "node type `http.request` is already registered");
+    assert_eq!(
+        e.to_string(),
+        "node type `http.request` is already registered"
+    );
 }

@@ -250,6 +250,32 @@ struct RequestConfig {
     timeout_ms: Option<u64>,
     #[serde(default)]
     response: ResponseMode,
+    #[serde(default)]
+    auth: Option<AuthConfig>,
+}
+
+/// Authentication from a stored credential, so no secret is written in the workflow.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthConfig {
+    credential: String,
+    #[serde(default, rename = "type")]
+    scheme: AuthScheme,
+    /// For `header`: the header's name.
+    #[serde(default)]
+    header: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AuthScheme {
+    /// `Authorization: Bearer {token}`; the credential is a string or has `token`.
+    #[default]
+    Bearer,
+    /// `Authorization: Basic …`; the credential has `username` and `password`.
+    Basic,
+    /// `{header}: {value}`; the credential is a string or has `value`.
+    Header,
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
@@ -277,7 +303,7 @@ fn query_value(v: &Value) -> Option<String> {
 }
 
 impl HttpRequest {
-    fn prepare(&self, input: &NodeInput) -> Result<HttpCall, NodeError> {
+    fn prepare(&self, input: &NodeInput) -> Result<(HttpCall, Option<AuthConfig>), NodeError> {
         let config: RequestConfig = parse_config(Self::TYPE, &input.config)?;
         let mut url = parse_url(&config.url).map_err(|m| config_error("/url", m))?;
         if !config.query.is_empty() {
@@ -327,14 +353,66 @@ impl HttpRequest {
         let timeout = config
             .timeout_ms
             .map_or(self.http.default_timeout, Duration::from_millis);
-        Ok(HttpCall {
-            method: config.method.into(),
-            url,
-            headers,
-            body,
-            timeout,
-            response: config.response,
-        })
+        let auth = config.auth;
+        Ok((
+            HttpCall {
+                method: config.method.into(),
+                url,
+                headers,
+                body,
+                timeout,
+                response: config.response,
+            },
+            auth,
+        ))
+    }
+
+    /// Adds the credential-backed authentication header.
+    async fn authenticate(
+        input: &NodeInput,
+        auth: &AuthConfig,
+        headers: &mut HeaderMap,
+    ) -> Result<(), NodeError> {
+        let secret = input.credential(&auth.credential).await?;
+        let (name, value) = match auth.scheme {
+            AuthScheme::Bearer => (
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {}", secret.string_or_field("token")?),
+            ),
+            AuthScheme::Basic => {
+                use base64::Engine;
+                let (Some(user), Some(password)) =
+                    (secret.field("username"), secret.field("password"))
+                else {
+                    return Err(NodeError::config(format!(
+                        "credential `{}` must be an object with `username` and `password` for basic auth",
+                        auth.credential
+                    )));
+                };
+                let pair =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                input.env.credentials.derived(&pair);
+                (reqwest::header::AUTHORIZATION, format!("Basic {pair}"))
+            }
+            AuthScheme::Header => {
+                let name = auth.header.as_deref().unwrap_or("");
+                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                    config_error(
+                        "/auth/header",
+                        "a header name is required for `header` auth",
+                    )
+                })?;
+                (name, secret.string_or_field("value")?.to_string())
+            }
+        };
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            NodeError::config(format!(
+                "credential `{}` holds characters a header cannot carry",
+                auth.credential
+            ))
+        })?;
+        headers.insert(name, value);
+        Ok(())
     }
 }
 
@@ -570,6 +648,40 @@ impl Node for HttpRequest {
                                         it as a string.",
                         "enum": ["auto", "text"],
                         "default": "auto"
+                    },
+                    "auth": {
+                        "type": "object",
+                        "title": "Authentication",
+                        "description": "Authenticates with a stored credential, so no secret \
+                                        is written in the workflow. The credential's value \
+                                        never appears in outputs, logs or errors.",
+                        "additionalProperties": false,
+                        "required": ["credential"],
+                        "properties": {
+                            "credential": {
+                                "type": "string",
+                                "title": "Credential",
+                                "description": "Id or name of the credential.",
+                                "minLength": 1
+                            },
+                            "type": {
+                                "type": "string",
+                                "title": "Scheme",
+                                "description": "`bearer`: Authorization: Bearer <string or \
+                                                token>; `basic`: Authorization: Basic from \
+                                                username and password; `header`: the header \
+                                                named below set to <string or value>.",
+                                "enum": ["bearer", "basic", "header"],
+                                "default": "bearer"
+                            },
+                            "header": {
+                                "type": "string",
+                                "title": "Header name",
+                                "description": "For `header`: the header to set, e.g. \
+                                                X-Api-Key.",
+                                "examples": ["X-Api-Key"]
+                            }
+                        }
                     }
                 }),
                 &["url"],
@@ -614,7 +726,10 @@ impl Node for HttpRequest {
     }
 
     async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
-        let request = self.prepare(&input)?;
+        let (mut request, auth) = self.prepare(&input)?;
+        if let Some(auth) = &auth {
+            Self::authenticate(&input, auth, &mut request.headers).await?;
+        }
         let output = self.http.call(&input, request).await?;
         Ok(NodeOutput::main(output))
     }

@@ -44,8 +44,11 @@ enum Command {
     /// List the node types with their config schemas.
     Nodes {
         /// Print the catalog as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// Print the catalog as Markdown (docs/nodes.md is this output).
+        #[arg(long)]
+        markdown: bool,
     },
     /// Print the REST API's OpenAPI document (JSON).
     Openapi,
@@ -64,7 +67,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Run { file, input } => commands::run::run(&file, input.as_deref()),
         Command::Validate { files } => commands::validate::run(&files),
-        Command::Nodes { json } => commands::nodes::run(json),
+        Command::Nodes { json, markdown } => commands::nodes::run(json, markdown),
         Command::Openapi => commands::openapi::run(),
     }
 }

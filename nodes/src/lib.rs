@@ -27,6 +27,7 @@ use weft_core::expr::Filter;
 use weft_core::{ExecutionId, NodeError, NodeSpec, WorkflowId};
 
 pub mod ai;
+pub mod catalog;
 pub mod code;
 pub mod config;
 pub mod credentials;

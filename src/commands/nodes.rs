@@ -1,8 +1,8 @@
-//! `weft nodes [--json]`
+//! `weft nodes [--json | --markdown]`
 
 use std::process::ExitCode;
 
-pub fn run(json: bool) -> ExitCode {
+pub fn run(json: bool, markdown: bool) -> ExitCode {
     let registry = match super::registry() {
         Ok(r) => r,
         Err(e) => {
@@ -11,7 +11,9 @@ pub fn run(json: bool) -> ExitCode {
         }
     };
     let specs = registry.specs();
-    if json {
+    if markdown {
+        print!("{}", weft_nodes::catalog::markdown(&specs));
+    } else if json {
         match serde_json::to_string_pretty(&specs) {
             Ok(s) => println!("{s}"),
             Err(e) => {

@@ -90,7 +90,10 @@ fn engine_chain(c: &mut Criterion) {
             .expect("engine");
         (engine, store)
     });
-    let mut workflows = vec![("trigger_only".to_string(), chain("util.noop", &json!({}), 0))];
+    let mut workflows = vec![(
+        "trigger_only".to_string(),
+        chain("util.noop", &json!({}), 0),
+    )];
     for (name, type_name, config) in cases() {
         workflows.push((format!("{name}_x{CHAIN}"), chain(type_name, &config, CHAIN)));
     }

@@ -207,4 +207,11 @@ pub trait Node: Send + Sync + 'static {
     fn runs_inline(&self) -> bool {
         false
     }
+
+    /// How many activations of this type may run at once in one process (its bulkhead),
+    /// unless the operator says otherwise (`WEFT_NODE_MAX_CONCURRENT_BY_TYPE`). `None`: the
+    /// operator's general limit. CPU-bound types should say the number of cores.
+    fn max_concurrency(&self) -> Option<usize> {
+        None
+    }
 }

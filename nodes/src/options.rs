@@ -27,6 +27,7 @@ impl NodeOptions {
         Ok(Self {
             http: HttpOptions::from_env()?,
             remote: RemoteOptions::from_env()?,
+            resilience: ResilienceOptions::from_env().map_err(OptionsError::Resilience)?,
             ..Self::default()
         })
     }
@@ -98,6 +99,8 @@ pub enum OptionsError {
     },
     #[error("{var} is not valid UTF-8")]
     NotUnicode { var: &'static str },
+    #[error("{0}")]
+    Resilience(String),
     #[error("WEFT_REMOTE_NODES: {0}")]
     Remote(#[from] RemoteOptionsError),
 }

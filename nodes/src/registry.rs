@@ -160,6 +160,9 @@ impl Registry {
                 message,
             }
         })?;
+        if let Some(limit) = node.max_concurrency() {
+            self.bulkheads.set_type_default(&name, limit);
+        }
         self.entries.insert(name, Entry { spec, node, schema });
         Ok(())
     }

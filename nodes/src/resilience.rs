@@ -214,7 +214,10 @@ impl Breakers {
 #[derive(Debug)]
 pub struct Bulkheads {
     default_limit: usize,
+    /// The operator's limits by type.
     limits: HashMap<String, usize>,
+    /// The types' own defaults (see `Node::max_concurrency`), below the operator's.
+    type_defaults: HashMap<String, usize>,
     semaphores: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
@@ -224,14 +227,22 @@ impl Bulkheads {
         Self {
             default_limit: default_limit.max(1),
             limits,
+            type_defaults: HashMap::new(),
             semaphores: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A node type's own default limit, used unless the operator set one for it.
+    pub fn set_type_default(&mut self, node_type: &str, limit: usize) {
+        self.type_defaults
+            .insert(node_type.to_string(), limit.max(1));
     }
 
     /// The limit of `node_type`.
     pub fn limit(&self, node_type: &str) -> usize {
         self.limits
             .get(node_type)
+            .or_else(|| self.type_defaults.get(node_type))
             .copied()
             .unwrap_or(self.default_limit)
             .max(1)
@@ -260,6 +271,67 @@ pub struct ResilienceOptions {
     /// Concurrent activations per node type unless `max_concurrent_by_type` says otherwise.
     pub max_concurrent: usize,
     pub max_concurrent_by_type: HashMap<String, usize>,
+}
+
+impl ResilienceOptions {
+    /// Defaults overridden by `WEFT_NODE_MAX_CONCURRENT`, `WEFT_NODE_MAX_CONCURRENT_BY_TYPE`
+    /// (`type=n,type=n`), `WEFT_BREAKER_MIN_CALLS`, `WEFT_BREAKER_FAILURE_RATE` (0–1),
+    /// `WEFT_BREAKER_WINDOW_MS` and `WEFT_BREAKER_OPEN_MS`.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) over any lookup (tests cannot safely change the process
+    /// environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        fn number<T: std::str::FromStr>(
+            get: &impl Fn(&str) -> Option<String>,
+            name: &str,
+        ) -> Result<Option<T>, String> {
+            get(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<T>()
+                        .map_err(|_| format!("{name}: `{v}` is not a valid number"))
+                })
+                .transpose()
+        }
+        let mut o = Self::default();
+        if let Some(n) = number::<usize>(&get, "WEFT_NODE_MAX_CONCURRENT")? {
+            o.max_concurrent = n.max(1);
+        }
+        if let Some(list) = get("WEFT_NODE_MAX_CONCURRENT_BY_TYPE") {
+            for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                let parsed = entry.split_once('=').and_then(|(t, n)| {
+                    Some((t.trim().to_string(), n.trim().parse::<usize>().ok()?))
+                });
+                let Some((type_name, n)) = parsed else {
+                    return Err(format!(
+                        "WEFT_NODE_MAX_CONCURRENT_BY_TYPE: `{entry}` is not `type=number`"
+                    ));
+                };
+                o.max_concurrent_by_type.insert(type_name, n.max(1));
+            }
+        }
+        if let Some(n) = number::<usize>(&get, "WEFT_BREAKER_MIN_CALLS")? {
+            o.breaker.min_calls = n.max(1);
+        }
+        if let Some(r) = number::<f64>(&get, "WEFT_BREAKER_FAILURE_RATE")? {
+            if !(r > 0.0 && r <= 1.0) {
+                return Err(format!(
+                    "WEFT_BREAKER_FAILURE_RATE: {r} is not a share between 0 (excluded) and 1"
+                ));
+            }
+            o.breaker.failure_rate = r;
+        }
+        if let Some(ms) = number::<u64>(&get, "WEFT_BREAKER_WINDOW_MS")? {
+            o.breaker.window = Duration::from_millis(ms.max(1));
+        }
+        if let Some(ms) = number::<u64>(&get, "WEFT_BREAKER_OPEN_MS")? {
+            o.breaker.open_for = Duration::from_millis(ms.max(1));
+        }
+        Ok(o)
+    }
 }
 
 impl Default for ResilienceOptions {
@@ -370,13 +442,57 @@ mod tests {
         );
     }
 
+    #[test]
+    fn options_come_from_the_environment_and_bad_values_are_named() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let o = ResilienceOptions::from_lookup(env(&[
+            ("WEFT_NODE_MAX_CONCURRENT", "64"),
+            (
+                "WEFT_NODE_MAX_CONCURRENT_BY_TYPE",
+                "code.javascript=2, db.postgres=16",
+            ),
+            ("WEFT_BREAKER_MIN_CALLS", "10"),
+            ("WEFT_BREAKER_FAILURE_RATE", "0.25"),
+            ("WEFT_BREAKER_OPEN_MS", "500"),
+        ]))
+        .unwrap();
+        assert_eq!(o.max_concurrent, 64);
+        assert_eq!(o.max_concurrent_by_type["code.javascript"], 2);
+        assert_eq!(o.breaker.min_calls, 10);
+        assert_eq!(o.breaker.failure_rate, 0.25);
+        assert_eq!(o.breaker.open_for, Duration::from_millis(500));
+        assert_eq!(o.breaker.window, BreakerPolicy::default().window);
+
+        let e =
+            ResilienceOptions::from_lookup(env(&[("WEFT_BREAKER_FAILURE_RATE", "2")])).unwrap_err();
+        assert!(e.starts_with("WEFT_BREAKER_FAILURE_RATE"), "{e}");
+        let e = ResilienceOptions::from_lookup(env(&[(
+            "WEFT_NODE_MAX_CONCURRENT_BY_TYPE",
+            "code.javascript",
+        )]))
+        .unwrap_err();
+        assert!(e.contains("`code.javascript` is not `type=number`"), "{e}");
+        let e = ResilienceOptions::from_lookup(env(&[("WEFT_NODE_MAX_CONCURRENT", "many")]))
+            .unwrap_err();
+        assert_eq!(e, "WEFT_NODE_MAX_CONCURRENT: `many` is not a valid number");
+    }
+
     #[tokio::test]
     async fn a_bulkhead_caps_concurrency_per_type() {
-        let b = Arc::new(Bulkheads::new(
-            8,
-            HashMap::from([("code.javascript".to_string(), 2)]),
-        ));
+        let mut b = Bulkheads::new(8, HashMap::from([("code.javascript".to_string(), 2)]));
+        b.set_type_default("code.javascript", 4);
+        b.set_type_default("db.postgres", 16);
+        let b = Arc::new(b);
         assert_eq!(b.limit("http.request"), 8);
+        assert_eq!(b.limit("db.postgres"), 16, "the type's own default");
+        assert_eq!(b.limit("code.javascript"), 2, "the operator's wins");
         let p1 = b.enter("code.javascript").await;
         let _p2 = b.enter("code.javascript").await;
         let waiting = tokio::spawn({

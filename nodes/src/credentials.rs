@@ -240,10 +240,8 @@ fn scrub(text: &str, secrets: &[String]) -> String {
 
 fn scrub_value(value: &mut Value, secrets: &[String]) {
     match value {
-        Value::String(s) => {
-            if secrets.iter().any(|secret| s.contains(secret.as_str())) {
-                *s = scrub(s, secrets);
-            }
+        Value::String(s) if secrets.iter().any(|secret| s.contains(secret.as_str())) => {
+            *s = scrub(s, secrets);
         }
         Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
         Value::Object(map) => {

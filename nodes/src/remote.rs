@@ -267,7 +267,7 @@ impl Node for RemoteNode {
                 .unwrap_or_else(|| crate::config::object_schema(&d.type_name, json!({}), &[])),
             filter_fields: Vec::new(),
             raw_fields: Vec::new(),
-            default_retry: d.retry.clone(),
+            default_retry: d.retry,
         }
     }
 

@@ -26,6 +26,7 @@ impl NodeOptions {
     pub fn from_env() -> Result<Self, OptionsError> {
         Ok(Self {
             http: HttpOptions::from_env()?,
+            files: FileOptions::from_env(),
             ..Self::default()
         })
     }

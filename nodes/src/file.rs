@@ -699,7 +699,8 @@ fn write(shared: &Shared, config: &WriteConfig, bytes: &[u8]) -> Result<Value, N
     let target = real_parent.join(path.file_name().unwrap_or(name.as_os_str()));
     match config.mode {
         WriteMode::Overwrite => {
-            if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+            let existing = fs::symlink_metadata(&target).ok();
+            if existing.as_ref().is_some_and(fs::Metadata::is_dir) {
                 return Err(field(NodeError::permanent(format!(
                     "`{shown}` is a directory"
                 ))));
@@ -714,6 +715,11 @@ fn write(shared: &Shared, config: &WriteConfig, bytes: &[u8]) -> Result<Value, N
                     .open(&temp)
                     .map_err(|e| field(io_error(&shown, e)))?;
                 verify_opened(&file, &base, &shown).map_err(field)?;
+                // The replacement keeps the permissions of the file it replaces.
+                if let Some(meta) = existing.as_ref().filter(|m| m.is_file()) {
+                    file.set_permissions(meta.permissions())
+                        .map_err(|e| field(io_error(&shown, e)))?;
+                }
                 file.write_all(bytes)
                     .and_then(|()| file.sync_all())
                     .map_err(|e| field(io_error(&shown, e)))?;

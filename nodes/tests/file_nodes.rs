@@ -226,6 +226,19 @@ async fn write_modes_overwrite_atomically_and_create_new_refuses_existing() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(leftovers, vec!["a.txt"], "no temporary file is left behind");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(s.base.join("a.txt"), fs::Permissions::from_mode(0o600)).unwrap();
+        s.run("file.write", json!({"path": "a.txt", "content": "newer"}))
+            .await
+            .unwrap();
+        let mode = fs::metadata(s.base.join("a.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the replacement keeps the permissions");
+    }
 
     let e = s
         .run(

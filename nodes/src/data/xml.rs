@@ -345,8 +345,7 @@ fn parse(text: &str, max_depth: usize) -> Result<Value, NodeError> {
                     line()
                 )));
             }
-            Event::Start(e) | Event::Empty(e) if root.is_some() => {
-                let _ = e;
+            Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(permanent(format!(
                     "more than one root element (line {})",
                     line()

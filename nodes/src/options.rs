@@ -28,6 +28,7 @@ impl NodeOptions {
             http: HttpOptions::from_env()?,
             remote: RemoteOptions::from_env()?,
             resilience: ResilienceOptions::from_env().map_err(OptionsError::Resilience)?,
+            files: FileOptions::from_env(),
             ..Self::default()
         })
     }

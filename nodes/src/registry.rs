@@ -118,6 +118,10 @@ impl Registry {
             Arc::new(EncodeNode),
             Arc::new(CryptoNode),
             Arc::new(DateTimeNode),
+            Arc::new(crate::data::ValidateNode::default()),
+            Arc::new(crate::data::TemplateNode),
+            Arc::new(crate::data::CsvNode),
+            Arc::new(crate::data::XmlNode),
             Arc::new(IfNode),
             Arc::new(SwitchNode),
             Arc::new(MergeNode),
@@ -125,6 +129,7 @@ impl Registry {
             Arc::new(HttpRequest::new(http.clone())),
             Arc::new(RespondNode),
             Arc::new(LogNode),
+            Arc::new(crate::util::NoopNode),
         ];
         nodes.extend(
             EngineNode::all()

@@ -2,6 +2,8 @@
 //!
 //! `util.log` writes a line to the execution's log (served by the API and shown in the
 //! designer) and passes its input on unchanged, so it can sit anywhere in a flow.
+//! `util.noop` does nothing at all: a named junction to hang edges on, a placeholder while a
+//! flow is being drawn, or a place to pin a value in the designer.
 
 use crate::config::{object_schema, parse_config};
 use crate::{LogLevel, Node, NodeInput, NodeLog, NodeOutput};
@@ -80,6 +82,42 @@ impl Node for LogNode {
             other => other.to_string(),
         };
         Ok(NodeOutput::main(input.prev().clone()).with_log(NodeLog::new(config.level, message)))
+    }
+}
+
+/// `util.noop`: outputs `prev` unchanged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoopNode;
+
+impl NoopNode {
+    pub const TYPE: &'static str = "util.noop";
+}
+
+#[async_trait]
+impl Node for NoopNode {
+    fn runs_inline(&self) -> bool {
+        true
+    }
+
+    fn spec(&self) -> NodeSpec {
+        NodeSpec {
+            type_name: Self::TYPE.to_string(),
+            category: "util".to_string(),
+            description: "Does nothing: outputs the incoming value unchanged. A junction to \
+                          join or fan out edges, or a placeholder while drawing a flow."
+                .to_string(),
+            trigger: false,
+            ports: Ports::main(),
+            schema: object_schema("No operation", json!({}), &[]),
+            filter_fields: Vec::new(),
+            raw_fields: Vec::new(),
+            default_retry: None,
+        }
+    }
+
+    async fn run(&self, input: NodeInput) -> Result<NodeOutput, NodeError> {
+        // No config is expected; the schema (no properties, none extra) refused any field.
+        Ok(NodeOutput::main(input.prev().clone()))
     }
 }
 

@@ -3,13 +3,24 @@
 //! This module holds `data.set` and `data.transform`; [`collection`] the array types
 //! (`data.filter`, `data.sort`, `data.limit`, `data.dedupe`, `data.split`); [`aggregate`]
 //! `data.aggregate`; [`join`] `data.join`; [`codec`] `data.encode` and `data.crypto`;
-//! [`datetime`] `data.datetime`.
+//! [`datetime`] `data.datetime`; [`validate`] `data.validate` (JSON Schema);
+//! [`template`] `data.template` (Jinja text templates); [`csv`] `data.csv`; [`xml`]
+//! `data.xml`.
 
 pub mod aggregate;
 pub mod codec;
 pub mod collection;
+pub mod csv;
 pub mod datetime;
 pub mod join;
+pub mod template;
+pub mod validate;
+pub mod xml;
+
+pub use self::csv::CsvNode;
+pub use template::TemplateNode;
+pub use validate::ValidateNode;
+pub use xml::XmlNode;
 
 pub use join::JoinNode;
 
@@ -44,6 +55,13 @@ struct SetConfig {
 
 fn yes() -> bool {
     true
+}
+
+/// For an optional config field whose value may legitimately be `null` (a template that
+/// rendered to null): present-and-null is `Some(Null)`, only a missing field is `None`.
+/// Use with `#[serde(default, deserialize_with = "present")]`.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 #[async_trait]

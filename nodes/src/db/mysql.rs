@@ -28,6 +28,7 @@ impl Dialect for MySql {
     const TITLE: &'static str = "MySQL";
     const PLACEHOLDERS: &'static str = "?";
     const URL_EXAMPLE: &'static str = "mysql://user:password@host:3306/database";
+    const EXAMPLE_SQL: &'static str = "SELECT id, name FROM users WHERE email = ?";
     const BINDING_NOTES: &'static str = "Strings, numbers and booleans are bound as they are \
         (the server converts them to the column's type), objects and arrays as JSON text, \
         null as NULL.";

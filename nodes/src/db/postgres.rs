@@ -51,6 +51,7 @@ impl Dialect for Postgres {
     const TITLE: &'static str = "PostgreSQL";
     const PLACEHOLDERS: &'static str = "$1, $2, …";
     const URL_EXAMPLE: &'static str = "postgres://user:password@host:5432/database";
+    const EXAMPLE_SQL: &'static str = "SELECT id, name FROM users WHERE email = $1";
     const BINDING_NOTES: &'static str = "Strings are bound as text, integers as bigint, other \
         numbers as double precision, objects and arrays as jsonb, null as an untyped NULL. \
         Cast where the column has another type, e.g. `$1::uuid`, `$1::timestamptz`, \

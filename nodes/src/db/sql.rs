@@ -4,7 +4,8 @@
 //!
 //! Operations:
 //! - `query`: runs `sql` with `params` and outputs `{rows, row_count, truncated}`; at most
-//!   `max_rows` rows are read (the rest are not fetched: `truncated` is true).
+//!   `max_rows` rows are kept; reading stops there (`truncated` is true) and the connection
+//!   is closed rather than drained.
 //! - `execute`: runs `sql` with `params` and outputs `{rows_affected, last_insert_id?}`.
 //! - `transaction`: runs `statements` in one transaction and outputs `{results: [...]}`, one
 //!   `{rows, row_count, truncated, rows_affected, last_insert_id?}` per statement; any failure
@@ -17,7 +18,11 @@
 //!
 //! Connections: one pool per connection URL (at most [`POOL_SIZE`] connections, created on
 //! demand, idle ones closed after a minute), kept by the node. A connection that timed out
-//! or stopped reading mid-result is closed rather than returned to the pool.
+//! or stopped reading mid-result is closed rather than returned to the pool. On PostgreSQL
+//! `statement_timeout` is set from the call's time limit, so the server itself stops a
+//! statement that outlives its node; and statements are not cached per connection (a cached
+//! statement keeps its first run's parameter types, and a later run with other types would
+//! be misread).
 //!
 //! Errors: connection trouble is `transient` (the message never holds the URL or password);
 //! statements the database rejects are `permanent`, with the SQLSTATE (SQLite: the extended
@@ -88,6 +93,8 @@ pub trait Dialect: Send + Sync + 'static {
     /// Placeholder syntax, for the `sql` field's description.
     const PLACEHOLDERS: &'static str;
     const URL_EXAMPLE: &'static str;
+    /// A statement with a placeholder, for the `sql` field's examples.
+    const EXAMPLE_SQL: &'static str;
     /// How JSON values are bound, for the `params` field's description.
     const BINDING_NOTES: &'static str;
     /// Whether prepared statements may be cached per connection. Not for PostgreSQL: a
@@ -325,10 +332,7 @@ fn schema<D: Dialect>() -> Value {
                 "title": "SQL",
                 "description": sql_description,
                 "minLength": 1,
-                "examples": [match D::PLACEHOLDERS {
-                    "?" | "? (or ?1, ?2, …)" => "SELECT id, name FROM users WHERE email = ?",
-                    _ => "SELECT id, name FROM users WHERE email = $1",
-                }]
+                "examples": [D::EXAMPLE_SQL]
             },
             "params": params,
             "statements": {

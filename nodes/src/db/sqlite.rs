@@ -24,6 +24,7 @@ impl Dialect for Sqlite {
     const TITLE: &'static str = "SQLite";
     const PLACEHOLDERS: &'static str = "? (or ?1, ?2, …)";
     const URL_EXAMPLE: &'static str = "sqlite:///var/lib/app/data.db";
+    const EXAMPLE_SQL: &'static str = "SELECT id, name FROM users WHERE email = ?";
     const BINDING_NOTES: &'static str = "Strings are bound as TEXT, integers as INTEGER, other \
         numbers as REAL, booleans as 0/1, objects and arrays as JSON text (use SQLite's JSON \
         functions on them), null as NULL. The database file must exist unless the URL says \

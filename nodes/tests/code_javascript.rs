@@ -328,6 +328,40 @@ async fn an_endless_loop_is_stopped_at_its_limit() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 
+    // Reading what was thrown runs the script's getters: they are held to the limit too.
+    let started = Instant::now();
+    assert_error(
+        run(
+            &node(),
+            TestInput::new(json!({
+                "code": "const e = new Error('x'); Object.defineProperty(e, 'message', { get() { for (;;) {} } }); throw e",
+                "timeout_ms": 200
+            })),
+        )
+        .await,
+        ErrorKind::Timeout,
+        "200 ms",
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // So is turning the output (or a console argument) into JSON.
+    for code in [
+        "return { toJSON() { for (;;) {} } }",
+        "console.log({ toJSON() { for (;;) {} } }); return 1",
+    ] {
+        let started = Instant::now();
+        assert_error(
+            run(
+                &node(),
+                TestInput::new(json!({"code": code, "timeout_ms": 200})),
+            )
+            .await,
+            ErrorKind::Timeout,
+            "200 ms",
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{code}");
+    }
+
     // Catching the interruption is not possible.
     let started = Instant::now();
     assert_error(

@@ -185,6 +185,13 @@ impl Watch {
         if let Some(limit) = self.limit_hit() {
             return limit;
         }
+        let failure = self.describe_failure(ctx, error);
+        // Reading the thrown value runs the script's getters, which may themselves run out
+        // of time or memory.
+        self.limit_hit().unwrap_or(failure)
+    }
+
+    fn describe_failure<'js>(&self, ctx: &Ctx<'js>, error: CaughtError<'js>) -> Failure {
         match error {
             CaughtError::Exception(e) => {
                 let raw = text_property(e.as_object(), "stack", MAX_ERROR_TEXT).unwrap_or_default();

@@ -496,10 +496,10 @@ fn failure_error(
             None,
         ),
         Failure::NeverSettles => (
-            NodeError::permanent(
-                "script never finished: it awaits a promise that nothing will ever settle \
-                 (the sandbox has no timers or I/O)",
-            ),
+            NodeError::timeout(format!(
+                "script exceeded its {limit_ms} ms limit: it awaits a promise that nothing \
+                 settles (the sandbox has no timers or I/O)"
+            )),
             None,
         ),
         Failure::Output(message) => (

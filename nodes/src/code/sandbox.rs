@@ -408,7 +408,14 @@ fn settle<'js>(
                     return Err(Failure::Timeout);
                 }
                 if !ctx.execute_pending_job() {
-                    return Err(watch.limit_hit().unwrap_or(Failure::NeverSettles));
+                    if let Some(hit) = watch.limit_hit() {
+                        return Err(hit);
+                    }
+                    // Nothing can settle it (no timers or I/O here), but the script is
+                    // still "awaiting": it gets its full time, like any other script that
+                    // does not finish, and ends as a timeout.
+                    std::thread::sleep(watch.deadline.saturating_duration_since(Instant::now()));
+                    return Err(Failure::NeverSettles);
                 }
             }
         }

@@ -9,9 +9,8 @@
 //! consumers can deduplicate a retried publish.
 
 use super::{
-    Broker, LinkCache, UrlRules, call_timeout, config_error, credential_schema,
-    default_retry, encode_payload, guarded_call, open_broker, payload_schema, some_value,
-    timeout_schema,
+    Broker, LinkCache, UrlRules, call_timeout, config_error, credential_schema, default_retry,
+    encode_payload, guarded_call, open_broker, payload_schema, some_value, timeout_schema,
 };
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};
@@ -34,6 +33,7 @@ use weft_core::{NodeError, NodeSpec, Ports};
 const MAX_SHORT_STRING: usize = 255;
 
 const RULES: UrlRules = UrlRules {
+    label: "AMQP broker",
     schemes: &[("amqp", 5672), ("amqps", 5671)],
 };
 
@@ -186,31 +186,36 @@ fn exchange_label(exchange: &str) -> String {
 }
 
 /// Maps a client error to an error kind. lapin's messages never hold the URL; ours name the
-/// broker by `scheme://host:port` only.
+/// broker by host and port only. For errors the broker raised, its own words are kept (e.g.
+/// `NOT_FOUND - no exchange 'x' in vhost '/'`).
 fn classify(e: &lapin::Error, target: &str, doing: &str) -> NodeError {
-    let message = format!("{doing} via {target}: {e}");
     match e.kind() {
-        lapin::ErrorKind::ProtocolError(amqp) => match amqp.kind() {
-            // A retry cannot change a missing exchange, refused access or a queue declared
-            // with other arguments; the rest (resource limits, a forced close) may pass.
-            AMQPErrorKind::Soft(
-                AMQPSoftError::NOTFOUND
-                | AMQPSoftError::ACCESSREFUSED
-                | AMQPSoftError::PRECONDITIONFAILED
-                | AMQPSoftError::CONTENTTOOLARGE,
-            )
-            | AMQPErrorKind::Hard(
-                AMQPHardError::NOTALLOWED
-                | AMQPHardError::INVALIDPATH
-                | AMQPHardError::NOTIMPLEMENTED
-                | AMQPHardError::SYNTAXERROR
-                | AMQPHardError::COMMANDINVALID
-                | AMQPHardError::FRAMEERROR,
-            ) => NodeError::permanent(message),
-            _ => NodeError::transient(message),
-        },
-        lapin::ErrorKind::AuthProviderError(_) => NodeError::permanent(message),
-        _ => NodeError::transient(message),
+        lapin::ErrorKind::ProtocolError(amqp) => {
+            let message = format!("{doing} {target} failed: {}", amqp.get_message());
+            match amqp.kind() {
+                // A retry cannot change a missing exchange, refused access or a bad message;
+                // the rest (resource limits, a forced close) may pass.
+                AMQPErrorKind::Soft(
+                    AMQPSoftError::NOTFOUND
+                    | AMQPSoftError::ACCESSREFUSED
+                    | AMQPSoftError::PRECONDITIONFAILED
+                    | AMQPSoftError::CONTENTTOOLARGE,
+                )
+                | AMQPErrorKind::Hard(
+                    AMQPHardError::NOTALLOWED
+                    | AMQPHardError::INVALIDPATH
+                    | AMQPHardError::NOTIMPLEMENTED
+                    | AMQPHardError::SYNTAXERROR
+                    | AMQPHardError::COMMANDINVALID
+                    | AMQPHardError::FRAMEERROR,
+                ) => NodeError::permanent(message),
+                _ => NodeError::transient(message),
+            }
+        }
+        lapin::ErrorKind::AuthProviderError(_) => {
+            NodeError::permanent(format!("{doing} {target} failed: {e}"))
+        }
+        _ => NodeError::transient(format!("{doing} {target} failed: {e}")),
     }
 }
 
@@ -218,7 +223,10 @@ fn classify(e: &lapin::Error, target: &str, doing: &str) -> NodeError {
 fn is_login_refused(e: &lapin::Error) -> bool {
     match e.kind() {
         lapin::ErrorKind::ProtocolError(amqp) => {
-            matches!(amqp.kind(), AMQPErrorKind::Soft(AMQPSoftError::ACCESSREFUSED))
+            matches!(
+                amqp.kind(),
+                AMQPErrorKind::Soft(AMQPSoftError::ACCESSREFUSED)
+            )
         }
         lapin::ErrorKind::AuthProviderError(_) => true,
         _ => false,
@@ -275,33 +283,30 @@ async fn connect(broker: &Broker) -> Result<Connection, NodeError> {
         uri.authority.userinfo.password = p.clone();
     }
     let properties = ConnectionProperties::default().with_connection_name("weft".into());
-    Connection::connect_uri(uri, properties)
-        .await
-        .map_err(|e| {
-            if is_login_refused(&e) {
-                NodeError::permanent(format!(
-                    "{target} refused the login (check the credential's user name, password \
-                     and virtual host)"
-                ))
-            } else {
-                let mut error = classify(&e, &target, "connecting");
-                if error.kind == weft_core::ErrorKind::Transient {
-                    error.message = format!("could not connect to {target}: {e}");
-                }
-                error
+    Connection::connect_uri(uri, properties).await.map_err(|e| {
+        if is_login_refused(&e) {
+            NodeError::permanent(format!(
+                "{target} refused the login (check the credential's user name and password)"
+            ))
+        } else {
+            let mut error = classify(&e, &target, "connecting to");
+            if error.kind == weft_core::ErrorKind::Transient {
+                error.message = format!("could not connect to {target}: {e}");
             }
-        })
+            error
+        }
+    })
 }
 
 async fn open_channel(connection: &Connection, target: &str) -> Result<Channel, NodeError> {
     let channel = connection
         .create_channel()
         .await
-        .map_err(|e| classify(&e, target, "opening a channel"))?;
+        .map_err(|e| classify(&e, target, "opening a channel on"))?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await
-        .map_err(|e| classify(&e, target, "enabling publisher confirms"))?;
+        .map_err(|e| classify(&e, target, "enabling publisher confirms on"))?;
     Ok(channel)
 }
 
@@ -321,7 +326,11 @@ impl Node for AmqpPublish {
         let mut schema = object_schema(
             "AMQP publish",
             json!({
-                "credential": credential_schema("AMQP", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+                "credential": credential_schema(
+                    "AMQP",
+                    "amqp://guest:guest@127.0.0.1:5672/%2f",
+                    " The URL's path is the virtual host (`%2f` for `/`); `amqps://` uses TLS.",
+                ),
                 "exchange": {
                     "type": "string",
                     "title": "Exchange",
@@ -492,21 +501,21 @@ impl Node for AmqpPublish {
             let confirm = channel
                 .basic_publish(exchange, routing_key, options, &payload.bytes, properties)
                 .await
-                .map_err(|e| classify(&e, &target, "publishing"))?;
+                .map_err(|e| classify(&e, &target, "publishing via"))?;
             let confirmation = confirm
                 .await
-                .map_err(|e| classify(&e, &target, "waiting for the publisher confirm"))?;
+                .map_err(|e| classify(&e, &target, "publishing via"))?;
             match confirmation {
                 Confirmation::Ack(None) => Ok(()),
-                Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => Err(
-                    returned_error(&returned, &cfg.exchange, &cfg.routing_key),
-                ),
+                Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
+                    Err(returned_error(&returned, &cfg.exchange, &cfg.routing_key))
+                }
                 Confirmation::Nack(None) => Err(NodeError::transient(format!(
-                    "{target} did not accept the message (nack) on {}",
+                    "{target} did not accept the message for {} (nack)",
                     exchange_label(&cfg.exchange)
                 ))),
                 Confirmation::NotRequested => Err(NodeError::transient(format!(
-                    "{target}: the channel is not in confirm mode"
+                    "publishing via {target}: the channel is not in confirm mode"
                 ))),
             }
         })
@@ -555,7 +564,11 @@ mod tests {
         assert!(matches!(get("o"), AMQPValue::FieldTable(_)));
 
         let e = to_table(json!({"": 1}).as_object().unwrap(), "/headers").unwrap_err();
-        assert!(e.message.contains("/headers/: header names cannot be empty"), "{e}");
+        assert!(
+            e.message
+                .contains("/headers/: header names cannot be empty"),
+            "{e}"
+        );
     }
 
     #[test]

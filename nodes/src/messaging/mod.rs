@@ -22,7 +22,7 @@
 //! reached, drops the connection or refuses the message for a reason that may pass is
 //! `transient`; running out of time is `timeout`; anything a retry cannot fix (an unroutable
 //! message, a missing exchange, a refused login) is `permanent`. Messages name the broker as
-//! `scheme://host:port`, never with its user info. Every call goes through the circuit
+//! "the AMQP broker at host:port", never with its URL (which may hold user info). Every call goes through the circuit
 //! breaker of (node type, `host:port`).
 
 pub mod amqp;
@@ -176,6 +176,8 @@ pub(crate) fn decode_body(bytes: &[u8]) -> Value {
 /// A broker connection as a credential describes it. Its `Debug` shows no secret.
 #[derive(Clone)]
 pub(crate) struct Broker {
+    /// What to call it in messages: "AMQP broker", "NATS server"…
+    pub label: &'static str,
     /// The URL without user info.
     pub url: Url,
     pub host: String,
@@ -193,9 +195,10 @@ impl std::fmt::Debug for Broker {
 }
 
 impl Broker {
-    /// `scheme://host:port`, for messages.
+    /// `the AMQP broker at host:port`, for messages. Never the URL: besides user info, a
+    /// credential that is just `scheme://host:port` would be scrubbed out of the message.
     pub fn target(&self) -> String {
-        format!("{}://{}", self.url.scheme(), self.host_port())
+        format!("the {} at {}", self.label, self.host_port())
     }
 
     /// `host:port`: the breaker's key.
@@ -222,6 +225,8 @@ impl Broker {
 
 /// What a broker URL may look like for one node type.
 pub(crate) struct UrlRules {
+    /// What to call the server in messages.
+    pub label: &'static str,
     /// Accepted schemes with their default ports.
     pub schemes: &'static [(&'static str, u16)],
 }
@@ -303,6 +308,7 @@ pub(crate) async fn open_broker(
     let _ = url.set_username("");
     let _ = url.set_password(None);
     Ok(Broker {
+        label: rules.label,
         url,
         host,
         port,
@@ -362,15 +368,15 @@ impl<T> LinkCache<T> {
     }
 }
 
-/// The schema of the `credential` field.
-fn credential_schema(protocol: &str, example: &str) -> Value {
+/// The schema of the `credential` field; `note` adds what is particular to the protocol.
+fn credential_schema(protocol: &str, example: &str, note: &str) -> Value {
     json!({
         "type": "string",
         "title": "Credential",
         "description": format!(
             "Id or name of the credential holding the {protocol} connection: a URL such as \
              `{example}`, or an object {{url, username, password}} whose username and password \
-             override the URL's."
+             override the URL's.{note}"
         ),
         "minLength": 1,
         "examples": [format!("{}-main", protocol.to_ascii_lowercase())]
@@ -402,7 +408,7 @@ fn timeout_schema() -> Value {
         ),
         "minimum": 1,
         "maximum": MAX_TIMEOUT_MS,
-        "default": DEFAULT_TIMEOUT.as_millis()
+        "default": DEFAULT_TIMEOUT.as_millis() as u64
     })
 }
 
@@ -412,6 +418,7 @@ mod tests {
     use crate::testing::TestInput;
 
     const AMQP: UrlRules = UrlRules {
+        label: "AMQP broker",
         schemes: &[("amqp", 5672), ("amqps", 5671)],
     };
 
@@ -431,7 +438,7 @@ mod tests {
             .unwrap();
         assert_eq!(b.username.as_deref(), Some("app"));
         assert_eq!(b.password.as_deref(), Some("p@ss"));
-        assert_eq!(b.target(), "amqp://rabbit.example:5672");
+        assert_eq!(b.target(), "the AMQP broker at rabbit.example:5672");
         assert_eq!(b.url.as_str(), "amqp://Rabbit.example/%2f");
         assert!(!format!("{b:?}").contains("p@ss"));
 
@@ -448,7 +455,10 @@ mod tests {
     #[tokio::test]
     async fn bad_credentials_are_config_errors_that_do_not_echo_the_url() {
         for (value, needle) in [
-            (json!("http://u:hunter2@h/"), "scheme `http`; use amqp or amqps"),
+            (
+                json!("http://u:hunter2@h/"),
+                "scheme `http`; use amqp or amqps",
+            ),
             (json!("not a url hunter2"), "is not a valid URL"),
             (json!({"user": "x"}), "object with a `url` string"),
             (json!(42), "must be a URL string"),
@@ -468,9 +478,15 @@ mod tests {
     #[test]
     fn payloads_are_text_or_json_and_capped() {
         let p = encode_payload("t.x", "/payload", &json!("héllo")).unwrap();
-        assert_eq!((p.bytes.as_slice(), p.content_type), ("héllo".as_bytes(), TEXT));
+        assert_eq!(
+            (p.bytes.as_slice(), p.content_type),
+            ("héllo".as_bytes(), TEXT)
+        );
         let p = encode_payload("t.x", "/payload", &json!({"a": [1]})).unwrap();
-        assert_eq!((p.bytes.as_slice(), p.content_type), (&b"{\"a\":[1]}"[..], JSON));
+        assert_eq!(
+            (p.bytes.as_slice(), p.content_type),
+            (&b"{\"a\":[1]}"[..], JSON)
+        );
         let p = encode_payload("t.x", "/payload", &Value::Null).unwrap();
         assert_eq!(p.bytes, b"null");
         let big = Value::String("x".repeat(MAX_PAYLOAD_BYTES + 1));

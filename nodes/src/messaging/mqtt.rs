@@ -8,8 +8,8 @@
 //! keeps packet ids, in-flight windows and reconnects out of the picture.
 
 use super::{
-    Broker, UrlRules, call_timeout, config_error, credential_schema, default_retry,
-    encode_payload, guarded_call, open_broker, payload_schema, timeout_schema,
+    Broker, UrlRules, call_timeout, config_error, credential_schema, default_retry, encode_payload,
+    guarded_call, open_broker, payload_schema, timeout_schema,
 };
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};
@@ -33,6 +33,7 @@ const MAX_TOPIC_BYTES: usize = 65_535;
 const DISCONNECT_GRACE: Duration = Duration::from_secs(1);
 
 const RULES: UrlRules = UrlRules {
+    label: "MQTT broker",
     schemes: &[("mqtt", 1883), ("tcp", 1883)],
 };
 
@@ -116,7 +117,12 @@ impl Drop for AbortOnDrop {
 
 /// Drives `eventloop` until it fails, forwarding every event; stops at the first error (polling
 /// again would reconnect).
-fn drive(mut eventloop: EventLoop) -> (AbortOnDrop, mpsc::UnboundedReceiver<Result<Event, ConnectionError>>) {
+fn drive(
+    mut eventloop: EventLoop,
+) -> (
+    AbortOnDrop,
+    mpsc::UnboundedReceiver<Result<Event, ConnectionError>>,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         loop {
@@ -145,15 +151,15 @@ fn classify(e: &ConnectionError, target: &str) -> NodeError {
             other => NodeError::permanent(format!("{target} refused the connection ({other:?})")),
         },
         ConnectionError::Io(io) => {
-            NodeError::transient(format!("could not reach {target}: {io}"))
+            NodeError::transient(format!("could not connect to {target}: {io}"))
         }
-        ConnectionError::NetworkTimeout => {
-            NodeError::transient(format!("could not connect to {target}: connection timed out"))
-        }
+        ConnectionError::NetworkTimeout => NodeError::transient(format!(
+            "could not connect to {target}: connection timed out"
+        )),
         ConnectionError::MqttState(rumqttc::StateError::Deserialization(e)) => {
-            NodeError::permanent(format!("{target}: the message cannot be sent: {e}"))
+            NodeError::permanent(format!("publishing via {target} failed: {e}"))
         }
-        other => NodeError::transient(format!("{target}: {other}")),
+        other => NodeError::transient(format!("publishing via {target} failed: {other}")),
     }
 }
 
@@ -188,7 +194,11 @@ async fn publish(
     client
         .publish(topic, qos, retain, payload)
         .await
-        .map_err(|_| NodeError::permanent(format!("{target}: the client refused the publish")))?;
+        .map_err(|_| {
+            NodeError::permanent(format!(
+                "publishing via {target}: the client refused the message"
+            ))
+        })?;
     let (_task, mut events) = drive(eventloop);
 
     let mut packet_id = None;
@@ -196,7 +206,7 @@ async fn publish(
         let event = events
             .recv()
             .await
-            .ok_or_else(|| NodeError::transient(format!("{target}: the connection ended")))?;
+            .ok_or_else(|| NodeError::transient(format!("the connection to {target} ended")))?;
         match event.map_err(|e| classify(&e, &target))? {
             Event::Outgoing(Outgoing::Publish(pkid)) => {
                 if qos == QoS::AtMostOnce {
@@ -243,14 +253,19 @@ impl Node for MqttPublish {
             description: "Publishes a message to an MQTT 3.1.1 broker and, for QoS 1 and 2, \
                           waits for the broker's acknowledgement (PUBACK / PUBCOMP); outputs \
                           {topic, qos, retain, bytes}. A broker that cannot be reached is \
-                          retried; a refused login or a wildcard topic fail."
+                          retried; a refused login or a wildcard topic fail. Plain TCP \
+                          (mqtt://) only: TLS is not supported yet."
                 .to_string(),
             trigger: false,
             ports: Ports::main(),
             schema: object_schema(
                 "MQTT publish",
                 json!({
-                    "credential": credential_schema("MQTT", "mqtt://user:pass@127.0.0.1:1883"),
+                    "credential": credential_schema(
+                    "MQTT",
+                    "mqtt://user:pass@127.0.0.1:1883",
+                    " Plain TCP only (`mqtt://`).",
+                ),
                     "topic": {
                         "type": "string",
                         "title": "Topic",

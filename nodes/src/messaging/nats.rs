@@ -31,9 +31,10 @@ use weft_core::{NodeError, NodeSpec, Ports};
 const MAX_SUBJECT_BYTES: usize = 1024;
 
 /// The header that carries the idempotency key (JetStream's deduplication id).
-const MSG_ID_HEADER: &str = "Nats-Msg-Id";
+const MSG_ID_HEADER: HeaderName = async_nats::header::NATS_MESSAGE_ID;
 
 const RULES: UrlRules = UrlRules {
+    label: "NATS server",
     schemes: &[("nats", 4222), ("tls", 4222)],
 };
 
@@ -107,7 +108,10 @@ fn to_headers(map: &Map<String, Value>) -> Result<HeaderMap, NodeError> {
     for (name, value) in map {
         let at = format!("/headers/{}", escape_pointer(name));
         let bad = |m: &str| config_error(NatsPublish::TYPE, &at, m);
-        check_header_name(name).map_err(|m| bad(&m))?;
+        // Parsed, not `&str`: the client represents well-known names (Nats-Msg-Id…) as
+        // constants, and only a parsed name compares equal to them.
+        let header = HeaderName::from_str(name)
+            .map_err(|_| bad("not a valid header name (no spaces, control characters or `:`)"))?;
         let values = match value {
             Value::Array(items) => items.iter().collect(),
             other => vec![other],
@@ -117,11 +121,15 @@ fn to_headers(map: &Map<String, Value>) -> Result<HeaderMap, NodeError> {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
-                _ => return Err(bad("expected a string, number, boolean or an array of them")),
+                _ => {
+                    return Err(bad(
+                        "expected a string, number, boolean or an array of them",
+                    ));
+                }
             };
             let v = HeaderValue::from_str(&text)
                 .map_err(|_| bad("not a valid header value (no line breaks)"))?;
-            headers.append(name.as_str(), v);
+            headers.append(header.clone(), v);
         }
     }
     Ok(headers)
@@ -216,7 +224,12 @@ impl Node for NatsPublish {
             schema: object_schema(
                 "NATS publish",
                 json!({
-                    "credential": credential_schema("NATS", "nats://user:pass@127.0.0.1:4222"),
+                    "credential": credential_schema(
+                    "NATS",
+                    "nats://user:pass@127.0.0.1:4222",
+                    " A token goes in a `token` field, or as the URL's user name without a \
+                     password (`nats://TOKEN@host:4222`); `tls://` requires TLS.",
+                ),
                     "subject": {
                         "type": "string",
                         "title": "Subject",
@@ -289,7 +302,7 @@ impl Node for NatsPublish {
         if !cfg
             .headers
             .keys()
-            .any(|k| k.eq_ignore_ascii_case(MSG_ID_HEADER))
+            .any(|k| k.eq_ignore_ascii_case("Nats-Msg-Id"))
         {
             headers.insert(MSG_ID_HEADER, input.idempotency_key().as_str());
         }
@@ -299,7 +312,11 @@ impl Node for NatsPublish {
         let target = broker.target();
         let timeout = call_timeout(cfg.timeout_ms, &input);
         let subject = cfg.subject.clone();
-        let what = if cfg.request { "a request" } else { "publishing" };
+        let what = if cfg.request {
+            "a request"
+        } else {
+            "publishing"
+        };
         let reply = guarded_call(&input, &broker, timeout, what, async {
             let client = self.client(&broker, timeout).await?;
             let max = client.server_info().max_payload;
@@ -326,9 +343,9 @@ impl Node for NatsPublish {
                         RequestErrorKind::NoResponders => NodeError::transient(format!(
                             "no responders on `{subject}` via {target}"
                         )),
-                        RequestErrorKind::Other => {
-                            NodeError::transient(format!("request on `{subject}` via {target}: {e}"))
-                        }
+                        RequestErrorKind::Other => NodeError::transient(format!(
+                            "request on `{subject}` via {target}: {e}"
+                        )),
                     })?;
                 Ok(Some(json!({
                     "subject": message.subject.as_str(),
@@ -356,9 +373,7 @@ impl Node for NatsPublish {
                         FlushErrorKind::SendError => "the connection is gone",
                         FlushErrorKind::FlushError => "the server did not confirm",
                     };
-                    NodeError::transient(format!(
-                        "publishing on `{subject}` via {target}: {why}"
-                    ))
+                    NodeError::transient(format!("publishing on `{subject}` via {target}: {why}"))
                 })?;
                 Ok(None)
             }
@@ -393,7 +408,7 @@ mod tests {
     #[test]
     fn headers_become_nats_headers() {
         let h = to_headers(
-            json!({"X-One": "1", "X-Num": 2, "X-Many": ["a", true]})
+            json!({"X-One": "1", "X-Num": 2, "X-Many": ["a", true], "Nats-Msg-Id": "k"})
                 .as_object()
                 .unwrap(),
         )
@@ -402,6 +417,7 @@ mod tests {
         assert_eq!(h.get("X-Num").map(HeaderValue::as_str), Some("2"));
         let many: Vec<&str> = h.get_all("X-Many").map(HeaderValue::as_str).collect();
         assert_eq!(many, vec!["a", "true"]);
+        assert_eq!(h.get(MSG_ID_HEADER).map(HeaderValue::as_str), Some("k"));
 
         let e = to_headers(json!({"bad name": "x"}).as_object().unwrap()).unwrap_err();
         assert!(e.message.contains("/headers/bad name"), "{e}");

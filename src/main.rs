@@ -49,6 +49,8 @@ enum Command {
     },
     /// Print the REST API's OpenAPI document (JSON).
     Openapi,
+    /// Manage node credentials in the configured database (values are never printed).
+    Credentials(commands::credentials::CredentialsArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,5 +68,6 @@ fn main() -> ExitCode {
         Command::Validate { files } => commands::validate::run(&files),
         Command::Nodes { json } => commands::nodes::run(json),
         Command::Openapi => commands::openapi::run(),
+        Command::Credentials(args) => commands::credentials::run(args),
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use weft_actors::credentials::{
     self as store, CredentialInput, CredentialWriteError, MAX_SECRET_BYTES,
 };
-use weft_persistence::{AuditEntry, CredentialRecord, Database, StoreError, Vault};
+use weft_persistence::{AuditEntry, CredentialRecord, Database, StoreError, Vault, VaultError};
 
 #[derive(Args)]
 pub struct CredentialsArgs {
@@ -148,14 +148,23 @@ fn usage(msg: &str) -> ExitCode {
 /// The vault `weft serve` seals credentials with: `WEFT_MASTER_KEY` (or `auth.master_key`),
 /// else the key file (`auth.master_key_file`, relative to the data directory), created on
 /// first use.
-pub fn vault(settings: &Settings) -> anyhow::Result<Vault> {
+pub fn vault(settings: &Settings) -> Result<Vault, VaultError> {
     let auth = &settings.gateway.auth;
     let file = if auth.master_key_file.is_absolute() {
         auth.master_key_file.clone()
     } else {
         settings.data_dir.join(&auth.master_key_file)
     };
-    Vault::load(auth.master_key.as_deref(), &file).context("the master key")
+    Vault::load(auth.master_key.as_deref(), &file)
+}
+
+/// A master key or key file that is not usable is a configuration mistake (exit 2); a key
+/// file that cannot be read or written is a failure (exit 1).
+fn vault_for_cli(settings: &Settings) -> Result<Vault, Failure> {
+    vault(settings).map_err(|e| match e {
+        VaultError::KeyFileIo { .. } => Failure::Failed(anyhow::Error::new(e)),
+        e => Failure::Usage(e.to_string()),
+    })
 }
 
 /// Opens the configured database as `weft serve` does (creating the data directory for the
@@ -196,7 +205,7 @@ async fn execute(settings: &Settings, command: CredentialsCommand) -> Result<(),
                     "give the value with --value-stdin or --value-file FILE".into(),
                 ));
             };
-            let vault = vault(settings)?;
+            let vault = vault_for_cli(settings)?;
             let db = open_database(settings).await?;
             let rec = store::create_credential(
                 db.as_ref(),
@@ -236,7 +245,7 @@ async fn execute(settings: &Settings, command: CredentialsCommand) -> Result<(),
                 ));
             }
             let vault = match value {
-                Some(_) => Some(vault(settings)?),
+                Some(_) => Some(vault_for_cli(settings)?),
                 None => None,
             };
             let db = open_database(settings).await?;

@@ -107,7 +107,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             )
         })?;
     // Nodes open their credentials from this database with the gateway's vault key.
-    let vault = super::credentials::vault(&settings)?;
+    let vault = super::credentials::vault(&settings).context("the master key")?;
     let mut registry = super::registry()?;
     registry.set_credentials(Arc::new(StoreCredentials::new(db.clone(), vault)));
     let registry = Arc::new(registry);

@@ -350,10 +350,7 @@ impl AccessStore for SqliteStore {
             .ok_or_else(|| StoreError::not_found("credential", id))?;
         Ok(CredentialSecret {
             sealed: row.try_get("sealed")?,
-            version: to_u32(
-                i64::from(row.try_get::<i64, _>("version")?),
-                "credential version",
-            )?,
+            version: to_u32(row.try_get::<i64, _>("version")?, "credential version")?,
         })
     }
 
@@ -395,7 +392,7 @@ impl AccessStore for SqliteStore {
         match (stored, &update.secret) {
             (Some(stored), Some(secret)) => Err(credential_version_conflict(
                 id,
-                to_u32(i64::from(stored), "credential version")?,
+                to_u32(stored, "credential version")?,
                 secret.version,
             )),
             _ => Err(StoreError::not_found("credential", id)),
@@ -552,10 +549,7 @@ fn credential_from_row(row: &SqliteRow) -> Result<CredentialRecord> {
         id: uuid_column(row, "id")?,
         name: row.try_get("name")?,
         kind: row.try_get("kind")?,
-        version: to_u32(
-            i64::from(row.try_get::<i64, _>("version")?),
-            "credential version",
-        )?,
+        version: to_u32(row.try_get::<i64, _>("version")?, "credential version")?,
         created_by: uuid_column(row, "created_by")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

@@ -304,6 +304,61 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn legacy_values_open_and_are_resealed_on_change() {
+        let (db, _dir) = store().await;
+        let vault = Vault::from_key([5; 32]);
+        // As an older build stored it: the single-key format, version 1 by the migration.
+        let id = Uuid::now_v7();
+        db.create_credential(NewCredential {
+            id,
+            name: "legacy".into(),
+            kind: "k".into(),
+            sealed: vault.seal(br#"{"token":"old-format"}"#),
+            created_by: Uuid::nil(),
+            now: 1,
+        })
+        .await
+        .unwrap();
+        let source = StoreCredentials::new(db.clone(), vault.clone());
+        assert_eq!(
+            source.credential("legacy").await.unwrap(),
+            json!({"token": "old-format"})
+        );
+        // A rename keeps the stored bytes; a new value is an envelope for version 2.
+        update_credential(
+            db.as_ref(),
+            &vault,
+            id,
+            CredentialInput {
+                name: Some("renamed".into()),
+                ..Default::default()
+            },
+            2,
+        )
+        .await
+        .unwrap();
+        assert_eq!(db.get_credential_secret(id).await.unwrap().sealed[0], 1);
+        update_credential(
+            db.as_ref(),
+            &vault,
+            id,
+            CredentialInput {
+                value: Some(json!("new-format")),
+                ..Default::default()
+            },
+            3,
+        )
+        .await
+        .unwrap();
+        let secret = db.get_credential_secret(id).await.unwrap();
+        assert_eq!((secret.version, secret.sealed[0]), (2, 2));
+        assert_eq!(
+            source.credential("renamed").await.unwrap(),
+            json!("new-format")
+        );
+    }
+
+    #[tokio::test]
     async fn unknown_and_unreadable_credentials_are_clear_errors() {
         let (db, _dir) = store().await;
         let vault = Vault::from_key([5; 32]);

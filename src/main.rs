@@ -52,6 +52,8 @@ enum Command {
     },
     /// Print the REST API's OpenAPI document (JSON).
     Openapi,
+    /// Manage node credentials in the configured database (values are never printed).
+    Credentials(commands::credentials::CredentialsArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,5 +71,6 @@ fn main() -> ExitCode {
         Command::Validate { files } => commands::validate::run(&files),
         Command::Nodes { json, markdown } => commands::nodes::run(json, markdown),
         Command::Openapi => commands::openapi::run(),
+        Command::Credentials(args) => commands::credentials::run(args),
     }
 }

@@ -16,9 +16,12 @@
 //! front without changing callers. An execution with nothing running (only timers, signals or
 //! children pending) passivates: its actor stops, and the timer service, an arriving signal or
 //! a finishing child brings it back from its snapshot.
+//!
+//! [`StoreCredentials`] hands nodes their credentials from the database, opened by the vault.
 
 mod bus;
 mod config;
+pub mod credentials;
 mod engine;
 mod error;
 mod execution;
@@ -30,6 +33,7 @@ mod workflows;
 
 pub use bus::{BusEvent, EventBus, ExecutionWatch, WatchError};
 pub use config::EngineConfig;
+pub use credentials::StoreCredentials;
 pub use engine::{ActorCounts, Engine, StartRequest};
 pub use error::EngineError;
 

@@ -148,6 +148,8 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<Millis>,
 }
 
+/// A credential to create, as version 1. The caller picks the id because the secret is
+/// sealed for it (and version 1) before it is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCredential {
     pub id: Uuid,
@@ -155,7 +157,8 @@ pub struct NewCredential {
     pub name: String,
     /// What it is for, e.g. `http.bearer`, `postgres`, free text.
     pub kind: String,
-    /// The secret, sealed by the vault.
+    /// The secret, sealed by the vault for this id and version 1
+    /// ([`Vault::seal_credential`](crate::Vault::seal_credential)).
     pub sealed: Vec<u8>,
     pub created_by: Uuid,
     pub now: Millis,
@@ -167,16 +170,38 @@ pub struct CredentialRecord {
     pub id: Uuid,
     pub name: String,
     pub kind: String,
+    /// 1 when created; one more each time the secret changes.
+    pub version: u32,
     pub created_by: Uuid,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
 
+/// What changes; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CredentialUpdate {
     pub name: Option<String>,
     pub kind: Option<String>,
-    pub sealed: Option<Vec<u8>>,
+    /// A new secret, sealed for the version it becomes: the stored version plus one.
+    pub secret: Option<CredentialSecret>,
+}
+
+/// A sealed secret and the credential version it is sealed for: what the vault needs, with
+/// the id, to open it.
+#[derive(Clone, PartialEq)]
+pub struct CredentialSecret {
+    pub version: u32,
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for CredentialSecret {
+    /// The length only: sealed bytes are no use in a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialSecret")
+            .field("version", &self.version)
+            .field("sealed_len", &self.sealed.len())
+            .finish()
+    }
 }
 
 /// One audited request.
@@ -277,13 +302,18 @@ pub trait AccessStore: Send + Sync + 'static {
 
     // ---- credentials ---------------------------------------------------------------------
 
-    /// `AlreadyExists` when the name is taken.
+    /// Stores version 1 of a new credential. `AlreadyExists` when the name (or id) is taken.
     async fn create_credential(&self, c: NewCredential) -> Result<CredentialRecord>;
     async fn get_credential(&self, id: Uuid) -> Result<CredentialRecord>;
-    /// The sealed secret, for the engine's use only; never for API output.
-    async fn get_credential_secret(&self, id: Uuid) -> Result<Vec<u8>>;
+    async fn get_credential_by_name(&self, name: &str) -> Result<CredentialRecord>;
+    /// The sealed secret and its version, for the engine's use only; never for API output.
+    async fn get_credential_secret(&self, id: Uuid) -> Result<CredentialSecret>;
     /// By name.
     async fn list_credentials(&self) -> Result<Vec<CredentialRecord>>;
+    /// Renames, re-kinds and/or replaces the secret. A new secret must be sealed for the
+    /// stored version plus one, which it becomes: `Conflict` when the stored version is
+    /// another (someone changed the secret meanwhile: seal again for the new version),
+    /// `Invalid` for a version below 2. Nothing changes when refused.
     async fn update_credential(
         &self,
         id: Uuid,

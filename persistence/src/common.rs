@@ -11,6 +11,7 @@ use crate::{
 };
 use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
 use weft_core::{ExecutionId, ExecutionStatus, Millis, WorkflowId};
 
 /// The most rows one list call returns, whatever the caller asks for.
@@ -508,6 +509,33 @@ pub(crate) fn username_taken(username: &str) -> impl FnOnce(sqlx::Error) -> Stor
 
 pub(crate) fn credential_name_taken(name: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| StoreError::exists_on_unique(e, "credential", name)
+}
+
+/// Refuses what no credential update can apply: an empty name, or a new secret sealed for a
+/// version no update creates (below 2, or beyond what the columns hold). The version to bind.
+pub(crate) fn check_credential_update(update: &crate::CredentialUpdate) -> Result<Option<i32>> {
+    if let Some(name) = &update.name {
+        check_name("credential name", name)?;
+    }
+    let Some(secret) = &update.secret else {
+        return Ok(None);
+    };
+    match i32::try_from(secret.version) {
+        Ok(v) if v >= 2 => Ok(Some(v)),
+        _ => Err(StoreError::Invalid(format!(
+            "a new credential secret is sealed for version 2 or later, not {}",
+            secret.version
+        ))),
+    }
+}
+
+/// An update whose secret was sealed for a version that is not the stored one plus one.
+pub(crate) fn credential_version_conflict(id: Uuid, stored: u32, sealed_for: u32) -> StoreError {
+    StoreError::Conflict(format!(
+        "credential `{id}` is at version {stored}: a new secret must be sealed for version {}, \
+         not {sealed_for} (it changed meanwhile)",
+        stored + 1
+    ))
 }
 
 /// Names an API key looked up by hash in errors without repeating the whole hash.

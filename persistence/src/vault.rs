@@ -1,9 +1,22 @@
 //! The vault: seals node credentials (and TOTP secrets) before they reach the database, so a
 //! copy of the database or a backup alone gives away no secret.
 //!
-//! AES-256-GCM with a fresh random 96-bit nonce per seal. Sealed bytes are
-//! `version (1 byte) ‖ nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes)`; the version byte lets a
-//! later build change the scheme (or rotate keys) and still read what this one wrote.
+//! Two formats, told apart by their first byte:
+//!
+//! - **v1** ([`Vault::seal`], TOTP secrets and credentials written by older builds): AES-256-GCM
+//!   under the master key with a fresh random 96-bit nonce:
+//!   `1 ‖ nonce (12) ‖ ciphertext ‖ tag (16)`.
+//! - **v2** ([`Vault::seal_credential`], node credentials): envelope encryption. Every
+//!   credential version gets a fresh random 256-bit data key; the secret is encrypted under the
+//!   data key, and the data key is wrapped (encrypted) under the master key, both with
+//!   AES-256-GCM and the same associated data `2 ‖ credential id (16) ‖ version (u32 BE)`:
+//!   `2 ‖ wrap nonce (12) ‖ wrapped data key (32) ‖ wrap tag (16) ‖ nonce (12) ‖ ciphertext ‖
+//!   tag (16)`. The associated data binds a sealed value to its credential and version: copied
+//!   to another credential's row, or replayed as an older version, it no longer opens.
+//!
+//! The format byte is authenticated in both, so it cannot be changed to make a build read the
+//! rest under another scheme; it also lets a later build change the scheme (or rotate the
+//! master key) and still read what this one wrote.
 //!
 //! The key comes from `WEFT_MASTER_KEY` (production: the operator keeps it in a secret store,
 //! apart from the database) or, in embedded mode, from a key file created on first start with
@@ -19,9 +32,16 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use uuid::Uuid;
 
 /// The format of what [`Vault::seal`] writes; the first byte of every sealed value.
 const FORMAT_V1: u8 = 1;
+/// The format of what [`Vault::seal_credential`] writes.
+const FORMAT_V2: u8 = 2;
+/// `format ‖ credential id ‖ version`.
+const AAD_V2_LEN: usize = 1 + 16 + 4;
+/// `format ‖ wrap nonce ‖ wrapped key ‖ wrap tag`: what precedes the data nonce.
+const ENVELOPE_HEADER_LEN: usize = 1 + NONCE_LEN + KEY_LEN + TAG_LEN;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 const KEY_LEN: usize = 32;
@@ -58,8 +78,12 @@ pub enum VaultError {
     Truncated { len: usize },
     #[error("sealed value has unknown format version {0}: written by a newer build?")]
     UnknownVersion(u8),
-    /// Decryption failed: another key sealed it, or the bytes were changed.
-    #[error("sealed value cannot be opened: it was sealed with another key, or it was altered")]
+    /// Decryption failed: another key sealed it, the bytes were changed, or (credentials) it
+    /// was sealed for another credential or version.
+    #[error(
+        "sealed value cannot be opened: it was sealed with another key or for another \
+         credential or version, or it was altered"
+    )]
     Unauthentic,
 }
 
@@ -110,26 +134,13 @@ impl Vault {
         }
     }
 
-    /// Encrypts `plaintext` under a fresh random nonce.
+    /// Encrypts `plaintext` under a fresh random nonce (format v1: TOTP secrets, tokens).
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
-        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
+        sealed.push(FORMAT_V1);
         // The version byte is authenticated too, so it cannot be changed to make a later
         // build read the rest under another scheme.
-        let ciphertext = self
-            .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad: &[FORMAT_V1],
-                },
-            )
-            // aes-gcm only refuses messages longer than 64 GiB; nothing sealed here comes close.
-            .expect("AES-GCM encryption of an in-memory secret cannot fail");
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(FORMAT_V1);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
+        encrypt_into(&self.cipher, plaintext, &[FORMAT_V1], &mut sealed);
         sealed
     }
 
@@ -145,18 +156,98 @@ impl Vault {
         if rest.len() < NONCE_LEN + TAG_LEN {
             return Err(VaultError::Truncated { len: sealed.len() });
         }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("split at the nonce length");
-        self.cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &[FORMAT_V1],
-                },
-            )
-            .map_err(|_| VaultError::Unauthentic)
+        decrypt(&self.cipher, rest, &[FORMAT_V1])
     }
+
+    /// Seals version `version` of credential `id` (format v2): a fresh random data key
+    /// encrypts `plaintext`, and the master key wraps the data key; both bound to `id` and
+    /// `version`. The data key exists only for the length of this call.
+    pub fn seal_credential(&self, id: Uuid, version: u32, plaintext: &[u8]) -> Vec<u8> {
+        let aad = credential_aad(id, version);
+        let mut data_key = [0u8; KEY_LEN];
+        OsRng.fill_bytes(&mut data_key);
+        let mut sealed =
+            Vec::with_capacity(ENVELOPE_HEADER_LEN + NONCE_LEN + plaintext.len() + TAG_LEN);
+        sealed.push(FORMAT_V2);
+        encrypt_into(&self.cipher, &data_key, &aad, &mut sealed);
+        let data_cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(data_key));
+        data_key.fill(0);
+        encrypt_into(&data_cipher, plaintext, &aad, &mut sealed);
+        sealed
+    }
+
+    /// Opens version `version` of credential `id`: a v2 value sealed for exactly this id and
+    /// version, or a legacy v1 value (credentials stored by builds before envelopes; they are
+    /// written as v2 the next time their secret changes). A value sealed for another
+    /// credential or version is [`VaultError::Unauthentic`].
+    pub fn open_credential(
+        &self,
+        id: Uuid,
+        version: u32,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        match sealed.first() {
+            None => Err(VaultError::Truncated { len: 0 }),
+            Some(&FORMAT_V1) => self.open(sealed),
+            Some(&FORMAT_V2) => {
+                if sealed.len() < ENVELOPE_HEADER_LEN + NONCE_LEN + TAG_LEN {
+                    return Err(VaultError::Truncated { len: sealed.len() });
+                }
+                let aad = credential_aad(id, version);
+                let (wrapped, body) = sealed[1..].split_at(ENVELOPE_HEADER_LEN - 1);
+                let mut unwrapped = decrypt(&self.cipher, wrapped, &aad)?;
+                let data_key = <[u8; KEY_LEN]>::try_from(unwrapped.as_slice());
+                unwrapped.fill(0);
+                // An authentic wrap of something that is not a key: only a bug could seal it.
+                let mut data_key = data_key.map_err(|_| VaultError::Unauthentic)?;
+                let data_cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(data_key));
+                data_key.fill(0);
+                decrypt(&data_cipher, body, &aad)
+            }
+            Some(&other) => Err(VaultError::UnknownVersion(other)),
+        }
+    }
+}
+
+/// The associated data of a v2 value: `2 ‖ id ‖ version (big-endian)`.
+fn credential_aad(id: Uuid, version: u32) -> [u8; AAD_V2_LEN] {
+    let mut aad = [0u8; AAD_V2_LEN];
+    aad[0] = FORMAT_V2;
+    aad[1..17].copy_from_slice(id.as_bytes());
+    aad[17..].copy_from_slice(&version.to_be_bytes());
+    aad
+}
+
+/// AES-256-GCM under `cipher` with a fresh nonce: `nonce ‖ ciphertext ‖ tag` appended to `out`.
+fn encrypt_into(cipher: &Aes256Gcm, plaintext: &[u8], aad: &[u8], out: &mut Vec<u8>) {
+    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+    let ciphertext = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        // aes-gcm only refuses messages longer than 64 GiB; nothing sealed here comes close.
+        .expect("AES-GCM encryption of an in-memory secret cannot fail");
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ciphertext);
+}
+
+/// Opens `nonce ‖ ciphertext ‖ tag` (at least a nonce and a tag, checked by the caller).
+fn decrypt(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("split at the nonce length");
+    cipher
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .map_err(|_| VaultError::Unauthentic)
 }
 
 /// A 32-byte key from 64 hex characters or standard base64. The error says what is wrong in
@@ -337,6 +428,151 @@ mod tests {
             vault(2).open(&sealed),
             Err(VaultError::Unauthentic)
         ));
+    }
+
+    fn cred_id(n: u128) -> Uuid {
+        Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n)
+    }
+
+    #[test]
+    fn credentials_open_again() {
+        let v = vault(7);
+        let id = cred_id(1);
+        for plaintext in [&b""[..], br#"{"token":"s3cret"}"#, &[0u8; 4096]] {
+            let sealed = v.seal_credential(id, 3, plaintext);
+            assert_eq!(sealed[0], FORMAT_V2);
+            assert_eq!(
+                sealed.len(),
+                ENVELOPE_HEADER_LEN + NONCE_LEN + plaintext.len() + TAG_LEN
+            );
+            assert_eq!(v.open_credential(id, 3, &sealed).unwrap(), plaintext);
+        }
+    }
+
+    #[test]
+    fn credentials_are_bound_to_their_id_and_version() {
+        let v = vault(7);
+        let sealed = v.seal_credential(cred_id(1), 2, b"token");
+        for (id, version) in [
+            (cred_id(2), 2),
+            (cred_id(1), 1),
+            (cred_id(1), 3),
+            (cred_id(1), 2 | (1 << 24)),
+        ] {
+            assert!(
+                matches!(
+                    v.open_credential(id, version, &sealed),
+                    Err(VaultError::Unauthentic)
+                ),
+                "{id} v{version}"
+            );
+        }
+        // Another master key cannot unwrap the data key.
+        assert!(matches!(
+            vault(8).open_credential(cred_id(1), 2, &sealed),
+            Err(VaultError::Unauthentic)
+        ));
+        // Nor is a credential a v1 value (TOTP secrets and tokens never accept one).
+        assert!(matches!(
+            v.open(&sealed),
+            Err(VaultError::UnknownVersion(FORMAT_V2))
+        ));
+    }
+
+    #[test]
+    fn tampered_envelopes_are_refused() {
+        let v = vault(7);
+        let id = cred_id(9);
+        let sealed = v.seal_credential(id, 1, b"the password");
+        // Every byte: the wrap nonce, the wrapped key and its tag, the data nonce, the
+        // ciphertext and its tag.
+        for i in 1..sealed.len() {
+            let mut altered = sealed.clone();
+            altered[i] ^= 0x80;
+            assert!(
+                matches!(
+                    v.open_credential(id, 1, &altered),
+                    Err(VaultError::Unauthentic)
+                ),
+                "byte {i} changed"
+            );
+        }
+        // A data key wrapped for this credential grafted onto another value's ciphertext.
+        let other = v.seal_credential(id, 1, b"the password");
+        let mut grafted = sealed[..ENVELOPE_HEADER_LEN].to_vec();
+        grafted.extend_from_slice(&other[ENVELOPE_HEADER_LEN..]);
+        assert!(matches!(
+            v.open_credential(id, 1, &grafted),
+            Err(VaultError::Unauthentic)
+        ));
+        let mut format = sealed.clone();
+        format[0] = 3;
+        assert!(matches!(
+            v.open_credential(id, 1, &format),
+            Err(VaultError::UnknownVersion(3))
+        ));
+        for len in [
+            0,
+            1,
+            ENVELOPE_HEADER_LEN,
+            ENVELOPE_HEADER_LEN + NONCE_LEN + TAG_LEN - 1,
+        ] {
+            assert!(
+                matches!(
+                    v.open_credential(id, 1, &sealed[..len]),
+                    Err(VaultError::Truncated { .. })
+                ),
+                "cut to {len} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn legacy_v1_credentials_still_open() {
+        let v = vault(7);
+        let legacy = v.seal(br#""old token""#);
+        assert_eq!(
+            v.open_credential(cred_id(4), 1, &legacy).unwrap(),
+            br#""old token""#
+        );
+        // Still authenticated by the master key.
+        assert!(matches!(
+            vault(8).open_credential(cred_id(4), 1, &legacy),
+            Err(VaultError::Unauthentic)
+        ));
+    }
+
+    #[test]
+    fn every_seal_has_its_own_data_key_and_nonces() {
+        let v = vault(7);
+        let id = cred_id(5);
+        let a = v.seal_credential(id, 1, b"same secret");
+        let b = v.seal_credential(id, 1, b"same secret");
+        assert_eq!(a.len(), b.len());
+        let parts = |s: &[u8]| {
+            let (header, body) = s.split_at(ENVELOPE_HEADER_LEN);
+            let (wrap_nonce, wrapped) = header[1..].split_at(NONCE_LEN);
+            let (nonce, ciphertext) = body.split_at(NONCE_LEN);
+            [
+                wrap_nonce.to_vec(),
+                wrapped.to_vec(),
+                nonce.to_vec(),
+                ciphertext.to_vec(),
+            ]
+        };
+        for (i, (pa, pb)) in parts(&a).iter().zip(parts(&b).iter()).enumerate() {
+            assert_ne!(pa, pb, "part {i} repeats");
+        }
+        // Different data keys: the wrapped keys open to different keys.
+        let aad = credential_aad(id, 1);
+        let key_a = decrypt(&v.cipher, &a[1..ENVELOPE_HEADER_LEN], &aad).unwrap();
+        let key_b = decrypt(&v.cipher, &b[1..ENVELOPE_HEADER_LEN], &aad).unwrap();
+        assert_eq!(key_a.len(), KEY_LEN);
+        assert_ne!(key_a, key_b);
+        // And neither is the master key (vault(7) is `[7; 32]`).
+        assert_ne!(key_a, [7u8; KEY_LEN]);
+        assert_eq!(v.open_credential(id, 1, &a).unwrap(), b"same secret");
+        assert_eq!(v.open_credential(id, 1, &b).unwrap(), b"same secret");
     }
 
     #[test]

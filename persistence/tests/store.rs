@@ -46,6 +46,7 @@ macro_rules! store_test_suite {
                 concurrent_refresh_uses_give_one_fresh,
                 api_keys_lifecycle,
                 credentials_keep_their_secret_apart,
+                credential_versions_refuse_stale_secrets,
                 audit_log_filters_and_pages,
                 webhook_routes_replace_and_conflict,
                 deleting_a_user_revokes_their_tokens_and_keys,

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns its outcome into the exit code of the contract:
-//! 0 success, 1 the workflow did not succeed, 2 bad definition or command line.
+//! 0 success, 1 the workflow (or operation) did not succeed, 2 bad definition or command line.
 
+pub mod credentials;
 pub mod nodes;
 pub mod openapi;
 pub mod run;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use weft_actors::Engine;
+use weft_actors::{Engine, StoreCredentials};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -106,7 +106,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 weft_persistence::redact_url(&url)
             )
         })?;
-    let registry = Arc::new(super::registry()?);
+    // Nodes open their credentials from this database with the gateway's vault key.
+    let vault = super::credentials::vault(&settings).context("the master key")?;
+    let mut registry = super::registry()?;
+    registry.set_credentials(Arc::new(StoreCredentials::new(db.clone(), vault)));
+    let registry = Arc::new(registry);
     let store: Arc<dyn weft_persistence::Store> = db.clone();
     let engine = Engine::start(settings.engine.clone(), store, registry)
         .await

@@ -1,6 +1,8 @@
 //! `/credentials`: secrets nodes use (API tokens, database passwords). Values are sealed by
-//! the vault (AES-256-GCM) before they are stored and are never returned: reads and lists
-//! show names and kinds only. Editors manage them.
+//! the vault (AES-256-GCM envelope: a data key per credential version, bound to the id and
+//! version) before they are stored and are never returned: reads and lists show names, kinds
+//! and versions only. Editors manage them. Checking and sealing is shared with the
+//! `weft credentials` command ([`weft_actors::credentials`]).
 
 use super::{JsonBody, parse_uuid};
 use crate::auth::Principal;
@@ -15,7 +17,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use weft_persistence::{CredentialRecord, CredentialUpdate, NewCredential, Role, StoreError};
+use weft_actors::credentials::{
+    self as store, CredentialInput, CredentialWriteError, MAX_SECRET_BYTES, ValueProblem,
+};
+use weft_persistence::{CredentialRecord, Role, StoreError};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,14 +32,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
 }
 
-/// Largest secret value, serialized.
-const MAX_SECRET_BYTES: usize = 64 * 1024;
-
 #[derive(Serialize, ToSchema)]
 pub struct Credential {
     pub id: Uuid,
     pub name: String,
     pub kind: String,
+    /// 1 when created; one more each time the value changes.
+    #[schema(minimum = 1)]
+    pub version: u32,
     pub created_by: Uuid,
     pub created_at: i64,
     pub updated_at: i64,
@@ -46,6 +51,7 @@ impl From<CredentialRecord> for Credential {
             id: c.id,
             name: c.name,
             kind: c.kind,
+            version: c.version,
             created_by: c.created_by,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -66,7 +72,7 @@ pub struct NewCredentialRequest {
     /// What it is for, e.g. `http.bearer`.
     #[schema(min_length = 1, max_length = 100)]
     pub kind: String,
-    /// The secret: a string or an object of strings. Write-only.
+    /// The secret: a string or an object of strings (at most 64 KiB as JSON). Write-only.
     #[schema(value_type = Object)]
     pub value: Value,
 }
@@ -78,45 +84,29 @@ pub struct CredentialChange {
     pub name: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
     pub kind: Option<String>,
-    /// A new secret value. Write-only.
+    /// A new secret value: a string or an object of strings. Write-only. The credential's
+    /// version goes up by one.
     #[schema(value_type = Option<Object>)]
     pub value: Option<Value>,
 }
 
 fn check_text(v: &str, field: &str) -> Result<String, ApiError> {
-    let t = v.trim();
-    if t.is_empty() || t.len() > 100 || t.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            format!("{field} has 1–100 characters and no control characters"),
-            Some(field),
-        ));
-    }
-    Ok(t.to_string())
+    store::check_label(v, field).map_err(|m| ApiError::bad_request(m, Some(field)))
 }
 
-fn seal(state: &AppState, value: &Value) -> Result<Vec<u8>, ApiError> {
-    if !(value.is_string() || value.is_object()) {
-        return Err(ApiError::bad_request(
-            "value is a string or an object",
-            Some("value"),
-        ));
-    }
-    let bytes = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
-    if bytes.len() > MAX_SECRET_BYTES {
-        return Err(
-            ApiError::too_large(format!("a secret is at most {MAX_SECRET_BYTES} bytes"))
-                .with_field("value"),
-        );
-    }
-    Ok(state.vault.seal(&bytes))
-}
-
-fn name_taken(e: StoreError) -> ApiError {
+fn write_error(e: CredentialWriteError) -> ApiError {
     match e {
-        StoreError::AlreadyExists { .. } => {
+        CredentialWriteError::Value(p @ ValueProblem::Shape) => {
+            ApiError::bad_request(p.to_string(), Some("value"))
+        }
+        CredentialWriteError::Value(ValueProblem::TooLarge) => {
+            ApiError::too_large(format!("a secret is at most {MAX_SECRET_BYTES} bytes"))
+                .with_field("value")
+        }
+        CredentialWriteError::Store(StoreError::AlreadyExists { .. }) => {
             ApiError::conflict("a credential with this name exists").with_field("name")
         }
-        e => e.into(),
+        CredentialWriteError::Store(e) => e.into(),
     }
 }
 
@@ -158,19 +148,17 @@ async fn create_credential(
     p.require(Role::Editor)?;
     let name = check_text(&req.name, "name")?;
     let kind = check_text(&req.kind, "kind")?;
-    let sealed = seal(&state, &req.value)?;
-    let rec = state
-        .db
-        .create_credential(NewCredential {
-            id: Uuid::now_v7(),
-            name,
-            kind,
-            sealed,
-            created_by: p.user_id().unwrap_or_else(Uuid::nil),
-            now: weft_actors::now_ms(),
-        })
-        .await
-        .map_err(name_taken)?;
+    let rec = store::create_credential(
+        state.db.as_ref(),
+        &state.vault,
+        name,
+        kind,
+        &req.value,
+        p.user_id().unwrap_or_else(Uuid::nil),
+        weft_actors::now_ms(),
+    )
+    .await
+    .map_err(write_error)?;
     Ok((StatusCode::CREATED, Json(rec.into())))
 }
 
@@ -197,7 +185,8 @@ async fn get_credential(
     ))
 }
 
-/// Renames, re-kinds or replaces the value of a credential (editor).
+/// Renames, re-kinds or replaces the value of a credential (editor). A new value is sealed
+/// for the next version.
 #[utoipa::path(put, path = "/credentials/{id}", tag = "credentials",
     params(("id" = Uuid, Path, description = "Credential id")),
     request_body = CredentialChange,
@@ -214,7 +203,7 @@ async fn update_credential(
 ) -> Result<Json<Credential>, ApiError> {
     p.require(Role::Editor)?;
     let id = parse_uuid(&id, "id")?;
-    let update = CredentialUpdate {
+    let change = CredentialInput {
         name: req
             .name
             .as_deref()
@@ -225,13 +214,17 @@ async fn update_credential(
             .as_deref()
             .map(|k| check_text(k, "kind"))
             .transpose()?,
-        sealed: req.value.as_ref().map(|v| seal(&state, v)).transpose()?,
+        value: req.value,
     };
-    let rec = state
-        .db
-        .update_credential(id, update, weft_actors::now_ms())
-        .await
-        .map_err(name_taken)?;
+    let rec = store::update_credential(
+        state.db.as_ref(),
+        &state.vault,
+        id,
+        change,
+        weft_actors::now_ms(),
+    )
+    .await
+    .map_err(write_error)?;
     Ok(Json(rec.into()))
 }
 

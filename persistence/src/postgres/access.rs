@@ -5,14 +5,14 @@
 
 use super::{PgStore, json_text, queries};
 use crate::common::{
-    api_key_not_found, check_name, check_webhook_routes, credential_name_taken, lock_until,
-    now_millis, parse_role, refresh_not_used, to_status, to_u32, to_u64, username_taken,
-    webhook_path_taken,
+    api_key_not_found, check_credential_update, check_name, check_webhook_routes,
+    credential_name_taken, credential_version_conflict, lock_until, now_millis, parse_role,
+    refresh_not_used, to_status, to_u32, to_u64, username_taken, webhook_path_taken,
 };
 use crate::{
-    AccessStore, ApiKeyRecord, AuditEntry, AuditFilter, CredentialRecord, CredentialUpdate,
-    NewApiKey, NewCredential, NewUser, RefreshTokenRecord, RefreshUse, Result, StoreError,
-    UserRecord, UserUpdate, WebhookRoute,
+    AccessStore, ApiKeyRecord, AuditEntry, AuditFilter, CredentialRecord, CredentialSecret,
+    CredentialUpdate, NewApiKey, NewCredential, NewUser, RefreshTokenRecord, RefreshUse, Result,
+    StoreError, UserRecord, UserUpdate, WebhookRoute,
 };
 use async_trait::async_trait;
 use sqlx::Row;
@@ -312,6 +312,7 @@ impl AccessStore for PgStore {
             id: c.id,
             name: c.name,
             kind: c.kind,
+            version: 1,
             created_by: c.created_by,
             created_at: c.now,
             updated_at: c.now,
@@ -328,12 +329,29 @@ impl AccessStore for PgStore {
             .ok_or_else(|| StoreError::not_found("credential", id))?
     }
 
-    async fn get_credential_secret(&self, id: Uuid) -> Result<Vec<u8>> {
-        sqlx::query_scalar(queries::SELECT_CREDENTIAL_SECRET)
+    async fn get_credential_by_name(&self, name: &str) -> Result<CredentialRecord> {
+        let row = sqlx::query(queries::SELECT_CREDENTIAL_BY_NAME)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(credential_from_row)
+            .ok_or_else(|| StoreError::not_found("credential", name))?
+    }
+
+    async fn get_credential_secret(&self, id: Uuid) -> Result<CredentialSecret> {
+        let row = sqlx::query(queries::SELECT_CREDENTIAL_SECRET)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::not_found("credential", id))
+            .ok_or_else(|| StoreError::not_found("credential", id))?;
+        Ok(CredentialSecret {
+            sealed: row.try_get("sealed")?,
+            version: to_u32(
+                i64::from(row.try_get::<i32, _>("version")?),
+                "credential version",
+            )?,
+        })
     }
 
     async fn list_credentials(&self) -> Result<Vec<CredentialRecord>> {
@@ -350,23 +368,35 @@ impl AccessStore for PgStore {
         update: CredentialUpdate,
         now: Millis,
     ) -> Result<CredentialRecord> {
-        if let Some(name) = &update.name {
-            check_name("credential name", name)?;
-        }
+        let version = check_credential_update(&update)?;
         let row = sqlx::query(queries::UPDATE_CREDENTIAL)
             .bind(id)
             .bind(update.name.as_deref())
             .bind(update.kind.as_deref())
-            .bind(update.sealed.as_deref())
+            .bind(update.secret.as_ref().map(|s| s.sealed.as_slice()))
+            .bind(version)
             .bind(now)
             .fetch_optional(&self.pool)
             .await
             .map_err(credential_name_taken(
                 update.name.as_deref().unwrap_or_default(),
             ))?;
-        row.as_ref()
-            .map(credential_from_row)
-            .ok_or_else(|| StoreError::not_found("credential", id))?
+        if let Some(row) = row {
+            return credential_from_row(&row);
+        }
+        // Nothing changed: the credential is gone, or its version is not the one expected.
+        let stored: Option<i32> = sqlx::query_scalar(queries::SELECT_CREDENTIAL_VERSION)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match (stored, &update.secret) {
+            (Some(stored), Some(secret)) => Err(credential_version_conflict(
+                id,
+                to_u32(i64::from(stored), "credential version")?,
+                secret.version,
+            )),
+            _ => Err(StoreError::not_found("credential", id)),
+        }
     }
 
     async fn delete_credential(&self, id: Uuid) -> Result<()> {
@@ -540,6 +570,10 @@ fn credential_from_row(row: &PgRow) -> Result<CredentialRecord> {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         kind: row.try_get("kind")?,
+        version: to_u32(
+            i64::from(row.try_get::<i32, _>("version")?),
+            "credential version",
+        )?,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

@@ -335,7 +335,7 @@ macro_rules! api_key_columns {
 /// Everything of a credential but its sealed secret: lists and reads never load it.
 macro_rules! credential_columns {
     () => {
-        "id, name, kind, created_by, created_at, updated_at"
+        "id, name, kind, version, created_by, created_at, updated_at"
     };
 }
 
@@ -455,8 +455,8 @@ pub(super) const TOUCH_API_KEY: &str = "UPDATE api_keys SET last_used_at = \
 // ---- access: credentials -----------------------------------------------------------------
 
 pub(super) const INSERT_CREDENTIAL: &str = "INSERT INTO credentials \
-     (id, name, kind, sealed, created_by, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $6)";
+     (id, name, kind, sealed, version, created_by, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, 1, $5, $6, $6)";
 
 pub(super) const SELECT_CREDENTIAL: &str = concat!(
     "SELECT ",
@@ -464,7 +464,16 @@ pub(super) const SELECT_CREDENTIAL: &str = concat!(
     " FROM credentials WHERE id = $1"
 );
 
-pub(super) const SELECT_CREDENTIAL_SECRET: &str = "SELECT sealed FROM credentials WHERE id = $1";
+pub(super) const SELECT_CREDENTIAL_BY_NAME: &str = concat!(
+    "SELECT ",
+    credential_columns!(),
+    " FROM credentials WHERE name = $1"
+);
+
+pub(super) const SELECT_CREDENTIAL_SECRET: &str =
+    "SELECT sealed, version FROM credentials WHERE id = $1";
+
+pub(super) const SELECT_CREDENTIAL_VERSION: &str = "SELECT version FROM credentials WHERE id = $1";
 
 pub(super) const LIST_CREDENTIALS: &str = concat!(
     "SELECT ",
@@ -472,10 +481,12 @@ pub(super) const LIST_CREDENTIALS: &str = concat!(
     " FROM credentials ORDER BY name"
 );
 
-/// A NULL parameter leaves its column as it is.
+/// A NULL parameter leaves its column as it is. A new secret ($4) comes with the version it
+/// was sealed for ($5), which must be the stored one plus one: otherwise no row changes.
 pub(super) const UPDATE_CREDENTIAL: &str = concat!(
     "UPDATE credentials SET name = COALESCE($2, name), kind = COALESCE($3, kind), \
-     sealed = COALESCE($4, sealed), updated_at = $5 WHERE id = $1 RETURNING ",
+     sealed = COALESCE($4, sealed), version = COALESCE($5, version), updated_at = $6 \
+     WHERE id = $1 AND ($5::integer IS NULL OR version = $5 - 1) RETURNING ",
     credential_columns!()
 );
 

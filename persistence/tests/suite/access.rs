@@ -6,8 +6,9 @@ use serde_json::json;
 use uuid::Uuid;
 use weft_core::WorkflowId;
 use weft_persistence::{
-    AccessStore, AuditEntry, AuditFilter, CredentialUpdate, NewApiKey, NewCredential, NewUser,
-    RefreshTokenRecord, RefreshUse, Role, StoreError, UserUpdate, Vault, WebhookRoute,
+    AccessStore, AuditEntry, AuditFilter, CredentialSecret, CredentialUpdate, NewApiKey,
+    NewCredential, NewUser, RefreshTokenRecord, RefreshUse, Role, StoreError, UserUpdate, Vault,
+    WebhookRoute,
 };
 
 fn new_user(username: &str, role: Role) -> NewUser {
@@ -479,10 +480,11 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
     let access = &db.database;
     let vault = Vault::from_key([42; 32]);
     let owner = create_user(access.as_ref(), "heidi").await;
-    let sealed = vault.seal(b"bearer s3cret");
+    let github_id = Uuid::now_v7();
+    let sealed = vault.seal_credential(github_id, 1, b"bearer s3cret");
     let github = access
         .create_credential(NewCredential {
-            id: Uuid::now_v7(),
+            id: github_id,
             name: "github".into(),
             kind: "http.bearer".into(),
             sealed: sealed.clone(),
@@ -493,18 +495,21 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
         .unwrap();
     assert_eq!(
         (
+            github.id,
             github.name.as_str(),
             github.kind.as_str(),
+            github.version,
             github.created_at
         ),
-        ("github", "http.bearer", NOW)
+        (github_id, "github", "http.bearer", 1, NOW)
     );
+    let db_id = Uuid::now_v7();
     let db_cred = access
         .create_credential(NewCredential {
-            id: Uuid::now_v7(),
+            id: db_id,
             name: "analytics-db".into(),
             kind: "postgres".into(),
-            sealed: vault.seal(b"hunter2"),
+            sealed: vault.seal_credential(db_id, 1, b"hunter2"),
             created_by: owner,
             now: NOW,
         })
@@ -512,6 +517,10 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
         .unwrap();
 
     assert_eq!(access.get_credential(github.id).await.unwrap(), github);
+    assert_eq!(
+        access.get_credential_by_name("github").await.unwrap(),
+        github
+    );
     let listed = access.list_credentials().await.unwrap();
     assert_eq!(listed, [db_cred.clone(), github.clone()], "by name");
     // Reads and lists carry no secret, in any form.
@@ -524,8 +533,16 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
         );
     }
     let secret = access.get_credential_secret(github.id).await.unwrap();
-    assert_eq!(secret, sealed, "the sealed bytes come back exactly");
-    assert_eq!(vault.open(&secret).unwrap(), b"bearer s3cret");
+    assert_eq!(secret.sealed, sealed, "the sealed bytes come back exactly");
+    assert_eq!(secret.version, 1);
+    assert_eq!(
+        vault
+            .open_credential(github.id, secret.version, &secret.sealed)
+            .unwrap(),
+        b"bearer s3cret"
+    );
+    // Its debug form shows no bytes.
+    assert!(!format!("{secret:?}").contains(&format!("{:?}", &sealed[..4])));
 
     let err = access
         .create_credential(NewCredential {
@@ -543,13 +560,17 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
         "{err:?}"
     );
 
-    let resealed = vault.seal(b"bearer rotated");
+    // A new secret is version 2, sealed for it.
+    let resealed = vault.seal_credential(github.id, 2, b"bearer rotated");
     let updated = access
         .update_credential(
             github.id,
             CredentialUpdate {
                 name: Some("github-bot".into()),
-                sealed: Some(resealed.clone()),
+                secret: Some(CredentialSecret {
+                    version: 2,
+                    sealed: resealed.clone(),
+                }),
                 ..CredentialUpdate::default()
             },
             NOW + 5,
@@ -560,17 +581,28 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
         (
             updated.name.as_str(),
             updated.kind.as_str(),
+            updated.version,
             updated.created_at,
             updated.updated_at
         ),
-        ("github-bot", "http.bearer", NOW, NOW + 5)
+        ("github-bot", "http.bearer", 2, NOW, NOW + 5)
     );
     assert_eq!(
         access.get_credential_secret(github.id).await.unwrap(),
-        resealed
+        CredentialSecret {
+            version: 2,
+            sealed: resealed.clone()
+        }
     );
-    // Changing only the kind keeps the secret.
-    access
+    assert!(is_not_found(
+        &access.get_credential_by_name("github").await.unwrap_err()
+    ));
+    assert_eq!(
+        access.get_credential_by_name("github-bot").await.unwrap(),
+        updated
+    );
+    // Changing only the kind keeps the secret and its version.
+    let rekinded = access
         .update_credential(
             github.id,
             CredentialUpdate {
@@ -581,9 +613,11 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
         )
         .await
         .unwrap();
+    assert_eq!(rekinded.version, 2);
+    let secret = access.get_credential_secret(github.id).await.unwrap();
     assert_eq!(
         vault
-            .open(&access.get_credential_secret(github.id).await.unwrap())
+            .open_credential(github.id, secret.version, &secret.sealed)
             .unwrap(),
         b"bearer rotated"
     );
@@ -616,7 +650,26 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
             .unwrap_err()
     ));
     assert!(is_not_found(
+        &access
+            .update_credential(
+                unknown,
+                CredentialUpdate {
+                    secret: Some(CredentialSecret {
+                        version: 2,
+                        sealed: vault.seal_credential(unknown, 2, b"x"),
+                    }),
+                    ..CredentialUpdate::default()
+                },
+                NOW
+            )
+            .await
+            .unwrap_err()
+    ));
+    assert!(is_not_found(
         &access.get_credential_secret(unknown).await.unwrap_err()
+    ));
+    assert!(is_not_found(
+        &access.get_credential_by_name("nobody").await.unwrap_err()
     ));
     access.delete_credential(github.id).await.unwrap();
     assert!(is_not_found(
@@ -629,6 +682,80 @@ pub async fn credentials_keep_their_secret_apart(db: &TestStore) {
         &access.delete_credential(github.id).await.unwrap_err()
     ));
     assert_eq!(access.list_credentials().await.unwrap(), [db_cred]);
+}
+
+pub async fn credential_versions_refuse_stale_secrets(db: &TestStore) {
+    let access = &db.database;
+    let vault = Vault::from_key([42; 32]);
+    let owner = create_user(access.as_ref(), "ivan").await;
+    let id = Uuid::now_v7();
+    access
+        .create_credential(NewCredential {
+            id,
+            name: "smtp".into(),
+            kind: "smtp".into(),
+            sealed: vault.seal_credential(id, 1, b"v1"),
+            created_by: owner,
+            now: NOW,
+        })
+        .await
+        .unwrap();
+    let new_secret = |version: u32, text: &str| CredentialUpdate {
+        secret: Some(CredentialSecret {
+            version,
+            sealed: vault.seal_credential(id, version, text.as_bytes()),
+        }),
+        ..CredentialUpdate::default()
+    };
+
+    // Versions no update creates are invalid, whatever is stored.
+    for version in [0, 1, u32::MAX] {
+        let err = access
+            .update_credential(id, new_secret(version, "x"), NOW + 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{version}: {err:?}");
+    }
+    // Sealed for a version that is not the next one: a conflict naming the stored version.
+    let err = access
+        .update_credential(id, new_secret(3, "skips 2"), NOW + 1)
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    assert!(err.to_string().contains("version 1"), "{err}");
+
+    // Two writers sealed for version 2 at once: exactly one wins; the other is told to seal
+    // again, and the stored value opens under the version stored with it.
+    let (a, b) = tokio::join!(
+        access.update_credential(id, new_secret(2, "from a"), NOW + 2),
+        access.update_credential(id, new_secret(2, "from b"), NOW + 2),
+    );
+    let (winner, loser) = match (a, b) {
+        (Ok(_), Err(e)) => ("from a", e),
+        (Err(e), Ok(_)) => ("from b", e),
+        other => panic!("exactly one update wins: {other:?}"),
+    };
+    assert!(loser.is_conflict(), "{loser:?}");
+    let stored = access.get_credential_secret(id).await.unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(
+        vault
+            .open_credential(id, stored.version, &stored.sealed)
+            .unwrap(),
+        winner.as_bytes()
+    );
+    // Nothing changed by the refused ones.
+    let record = access.get_credential(id).await.unwrap();
+    assert_eq!((record.version, record.updated_at), (2, NOW + 2));
+
+    let third = access
+        .update_credential(id, new_secret(3, "v3"), NOW + 3)
+        .await
+        .unwrap();
+    assert_eq!(third.version, 3);
+    // A stale value written back by hand (version 2's bytes under version 3) does not open.
+    let old = vault.seal_credential(id, 2, b"old");
+    assert!(vault.open_credential(id, 3, &old).is_err());
 }
 
 // ---- audit -------------------------------------------------------------------------------

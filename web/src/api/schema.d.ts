@@ -225,7 +225,10 @@ export interface paths {
         };
         /** One credential, without its value (editor). */
         get: operations["get_credential"];
-        /** Renames, re-kinds or replaces the value of a credential (editor). */
+        /**
+         * Renames, re-kinds or replaces the value of a credential (editor). A new value is sealed
+         *     for the next version.
+         */
         put: operations["update_credential"];
         post?: never;
         /** Deletes a credential (editor). */
@@ -766,6 +769,11 @@ export interface components {
             id: string;
             name: string;
             kind: string;
+            /**
+             * Format: int32
+             * @description 1 when created; one more each time the value changes.
+             */
+            version: number;
             /** Format: uuid */
             created_by: string;
             /** Format: int64 */
@@ -776,7 +784,10 @@ export interface components {
         CredentialChange: {
             name?: string | null;
             kind?: string | null;
-            /** @description A new secret value. Write-only. */
+            /**
+             * @description A new secret value: a string or an object of strings. Write-only. The credential's
+             *     version goes up by one.
+             */
             value?: Record<string, never> | null;
         };
         CredentialList: {
@@ -939,7 +950,7 @@ export interface components {
             name: string;
             /** @description What it is for, e.g. `http.bearer`. */
             kind: string;
-            /** @description The secret: a string or an object of strings. Write-only. */
+            /** @description The secret: a string or an object of strings (at most 64 KiB as JSON). Write-only. */
             value: Record<string, never>;
         };
         NewUserRequest: {

@@ -35,6 +35,9 @@ enum Command {
         /// Input as JSON, or @FILE to read it from a file.
         #[arg(long, short)]
         input: Option<String>,
+        /// A JSON file of credentials nodes may open, by name: {"orders-db": "postgres://…"}.
+        #[arg(long, value_name = "FILE")]
+        credentials: Option<PathBuf>,
     },
     /// Check workflow definitions; one line per problem.
     Validate {
@@ -67,7 +70,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => commands::serve::run(args),
-        Command::Run { file, input } => commands::run::run(&file, input.as_deref()),
+        Command::Run {
+            file,
+            input,
+            credentials,
+        } => commands::run::run(&file, input.as_deref(), credentials.as_deref()),
         Command::Validate { files } => commands::validate::run(&files),
         Command::Nodes { json, markdown } => commands::nodes::run(json, markdown),
         Command::Openapi => commands::openapi::run(),

@@ -156,3 +156,89 @@ fn nodes_lists_the_catalog() {
     let o = weft(&["nodes"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("http.request"));
 }
+
+#[test]
+fn nodes_json_lists_35_types_with_category_ports_and_schema_and_markdown_is_the_docs() {
+    let o = weft(&["nodes", "--json"]);
+    let specs: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let specs = specs.as_array().unwrap();
+    assert!(specs.len() >= 35, "{} types", specs.len());
+    for s in specs {
+        assert!(s["category"].is_string(), "{s}");
+        assert!(
+            s["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{s}"
+        );
+        assert!(s["ports"].is_object(), "{s}");
+        assert_eq!(s["schema"]["type"], "object", "{s}");
+    }
+    let o = weft(&["nodes", "--markdown"]);
+    assert!(o.status.success());
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/nodes.md"),
+    )
+    .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        docs,
+        "docs/nodes.md is stale"
+    );
+}
+
+#[test]
+fn run_opens_credentials_from_a_file_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let wf = write(
+        &dir,
+        "count.json",
+        r#"{"name": "count", "nodes": [
+            {"id": "start", "type": "trigger.manual"},
+            {"id": "q", "type": "db.sqlite", "config": {"credential": "app-db", "operation": "transaction",
+              "statements": [{"sql": "CREATE TABLE t (v TEXT)"},
+                             {"sql": "INSERT INTO t (v) VALUES (?)", "params": ["{{ .input.v }}"]},
+                             {"sql": "SELECT v FROM t"}]}},
+            {"id": "out", "type": "data.transform", "config": {"filter": ".prev.results[2].rows"}}],
+          "edges": [{"from": "start", "to": "q"}, {"from": "q", "to": "out"}]}"#,
+    );
+    let creds = write(
+        &dir,
+        "creds.json",
+        &serde_json::json!({"app-db": format!("sqlite://{}?mode=rwc", db.display())}).to_string(),
+    );
+    let o = weft(&[
+        "run",
+        &wf,
+        "--input",
+        r#"{"v": "it's bound"}"#,
+        "--credentials",
+        &creds,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out, serde_json::json!([{"v": "it's bound"}]));
+
+    // Without the file the credential does not exist: the node fails, naming it.
+    let o = weft(&["run", &wf, "--input", r#"{"v": "x"}"#]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("credential `app-db` does not exist"),
+        "{}",
+        text(&o)
+    );
+
+    for (content, wanted) in [
+        ("[1, 2]", "expected an object of credentials by name"),
+        (
+            r#"{"app-db": 42}"#,
+            "`app-db` must be a string or an object of strings",
+        ),
+        (r#"{"app-db": "s3cret-canary"#, "not valid JSON"),
+    ] {
+        let bad = write(&dir, "bad.json", content);
+        let o = weft(&["run", &wf, "--credentials", &bad]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(wanted), "{}", text(&o));
+        assert!(!text(&o).contains("canary"), "{}", text(&o));
+    }
+}

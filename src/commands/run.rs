@@ -1,5 +1,5 @@
-//! `weft run FILE [--input JSON|@file]`: the whole engine, in-process, on an in-memory
-//! store; prints the output on stdout (exit 0) or the error on stderr (exit 1).
+//! `weft run FILE [--input JSON|@file] [--credentials FILE]`: the whole engine, in-process, on an
+//! in-memory store; prints the output on stdout (exit 0) or the error on stderr (exit 1).
 
 use serde_json::{Value, json};
 use std::io::IsTerminal;
@@ -9,12 +9,19 @@ use std::sync::Arc;
 use weft_actors::{Engine, EngineConfig, StartRequest};
 use weft_core::{ExecutionStatus, WorkflowId};
 
-pub fn run(file: &Path, input: Option<&str>) -> ExitCode {
+pub fn run(file: &Path, input: Option<&str>, credentials: Option<&Path>) -> ExitCode {
     crate::settings::init_logging("warn", crate::settings::LogFormat::Pretty);
-    let registry = match super::registry() {
-        Ok(r) => Arc::new(r),
+    let mut registry = match super::registry() {
+        Ok(r) => r,
         Err(e) => return usage_error(&format!("{e:#}")),
     };
+    if let Some(path) = credentials {
+        match read_credentials(path) {
+            Ok(source) => registry.set_credentials(Arc::new(source)),
+            Err(msg) => return usage_error(&msg),
+        }
+    }
+    let registry = Arc::new(registry);
     let (def, _) = match super::load_definition(file, &registry) {
         Ok(d) => d,
         Err(lines) => {
@@ -79,6 +86,39 @@ pub fn run(file: &Path, input: Option<&str>) -> ExitCode {
 fn usage_error(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
+}
+
+/// `--credentials FILE`: a JSON object of credential values by name (a string, or an object
+/// of strings). Its contents never reach an error message.
+fn read_credentials(path: &Path) -> Result<weft_nodes::credentials::StaticCredentials, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--credentials {shown}: cannot read: {e}"))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "--credentials {shown}: not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Value::Object(map) = value else {
+        return Err(format!(
+            "--credentials {shown}: expected an object of credentials by name"
+        ));
+    };
+    for (name, v) in &map {
+        let ok = v.is_string()
+            || v.as_object()
+                .is_some_and(|o| o.values().all(Value::is_string));
+        if !ok {
+            return Err(format!(
+                "--credentials {shown}: `{name}` must be a string or an object of strings"
+            ));
+        }
+    }
+    Ok(weft_nodes::credentials::StaticCredentials(
+        map.into_iter().collect(),
+    ))
 }
 
 /// `--input` as JSON text, or `@FILE` holding JSON; absent means `{}`.

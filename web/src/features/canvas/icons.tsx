@@ -4,6 +4,18 @@ import { createElement } from "react";
 import {
   Box,
   Braces,
+  Clock,
+  Code,
+  FileText,
+  FolderOpen,
+  Inbox,
+  Mail,
+  MessageSquare,
+  MessagesSquare,
+  Send,
+  ShieldCheck,
+  Sparkles,
+  Table,
   Database,
   FileCode,
   GitFork,
@@ -43,6 +55,16 @@ const byType: Record<string, LucideIcon> = {
   "http.request": Globe,
   "http.respond": Reply,
   "util.log": ScrollText,
+  "trigger.schedule": Clock,
+  "trigger.amqp": Inbox,
+  "data.validate": ShieldCheck,
+  "data.template": FileText,
+  "data.csv": Table,
+  "email.send": Mail,
+  "sms.send": MessageSquare,
+  "chat.webhook": MessagesSquare,
+  "code.javascript": Code,
+  "ai.chat": Sparkles,
 };
 
 const byCategory: Record<string, LucideIcon> = {
@@ -51,6 +73,18 @@ const byCategory: Record<string, LucideIcon> = {
   data: Database,
   http: Globe,
   util: Wrench,
+  db: Database,
+  messaging: Send,
+  amqp: Send,
+  mqtt: Send,
+  nats: Send,
+  notify: Mail,
+  email: Mail,
+  sms: MessageSquare,
+  chat: MessagesSquare,
+  file: FolderOpen,
+  code: Code,
+  ai: Sparkles,
 };
 
 export function iconFor(type: string, category?: string): LucideIcon {
@@ -69,6 +103,12 @@ export const categoryAccent: Record<string, string> = {
   data: "bg-emerald-100 text-emerald-800",
   http: "bg-amber-100 text-amber-900",
   util: "bg-slate-200 text-slate-800",
+  db: "bg-teal-100 text-teal-900",
+  messaging: "bg-orange-100 text-orange-900",
+  notify: "bg-rose-100 text-rose-900",
+  file: "bg-stone-200 text-stone-800",
+  code: "bg-indigo-100 text-indigo-900",
+  ai: "bg-fuchsia-100 text-fuchsia-900",
 };
 
 export function accentFor(category?: string): string {

@@ -25,7 +25,6 @@ use weft_nodes::{AllowList, HttpOptions, NodeOptions, Registry, catalog};
 struct Seen {
     method: String,
     path: String,
-    query: Option<String>,
     headers: HashMap<String, String>,
     body: String,
 }
@@ -68,7 +67,6 @@ impl Fake {
                 let seen = Seen {
                     method: parts.method.to_string(),
                     path: parts.uri.path().to_string(),
-                    query: parts.uri.query().map(str::to_string),
                     headers: parts
                         .headers
                         .iter()
@@ -397,6 +395,412 @@ async fn graphql_bad_config_names_the_field() {
 async fn graphql_is_guarded() {
     assert_guarded(GQL, |url| {
         TestInput::new(json!({"url": url, "query": "{ a }"}))
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------
+// sms.send
+// ---------------------------------------------------------------------------------------
+
+const SMS: &str = "sms.send";
+const SID: &str = "AC0123456789abcdef";
+const TWILIO_TOKEN: &str = "canary-twilio-9b2c";
+
+fn twilio_credential(input: TestInput) -> TestInput {
+    input.credential(
+        "twilio",
+        json!({"account_sid": SID, "auth_token": TWILIO_TOKEN}),
+    )
+}
+
+fn sms_config(base_url: &str, to: &str) -> Value {
+    json!({
+        "base_url": base_url,
+        "credential": "twilio",
+        "from": "+14155550100",
+        "to": to,
+        "body": "Order {{ .input.id }} shipped & on its way"
+    })
+}
+
+/// Answers like Twilio: 201 with the message resource, or 400 {code, message} for a number
+/// it will not deliver to; echoes the Authorization header in both, as a careless proxy
+/// might.
+async fn fake_twilio() -> Fake {
+    Fake::start(|seen| {
+        let form = seen.form();
+        let auth = seen.header("authorization").to_string();
+        if form.get("To").map(String::as_str) == Some("+15005550001") {
+            return json_reply(
+                StatusCode::BAD_REQUEST,
+                json!({"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number.",
+                       "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400,
+                       "auth": auth}),
+            );
+        }
+        if form.get("To").map(String::as_str) == Some("+15005550009") {
+            return (StatusCode::SERVICE_UNAVAILABLE, "try later").into_response();
+        }
+        json_reply(
+            StatusCode::CREATED,
+            json!({"sid": "SM0123", "status": "queued", "to": form["To"], "from": form["From"],
+                   "body": form["Body"], "account_sid": SID, "auth": auth}),
+        )
+    })
+    .await
+}
+
+#[tokio::test]
+async fn sms_posts_the_form_with_basic_auth_and_outputs_sid_status_to() {
+    let fake = fake_twilio().await;
+    let input = twilio_credential(TestInput::new(sms_config(&fake.url(""), "+14155550123")))
+        .input(json!({"id": 42}));
+    let out = run(&allowing_loopback(), SMS, input).await.unwrap();
+    assert_eq!(
+        out,
+        json!({"sid": "SM0123", "status": "queued", "to": "+14155550123"})
+    );
+    let seen = fake.only();
+    assert_eq!(seen.method, "POST");
+    assert_eq!(
+        seen.path,
+        format!("/2010-04-01/Accounts/{SID}/Messages.json")
+    );
+    assert_eq!(
+        seen.header("content-type"),
+        "application/x-www-form-urlencoded"
+    );
+    use base64::Engine;
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode(format!("{SID}:{TWILIO_TOKEN}"));
+    assert_eq!(seen.header("authorization"), format!("Basic {expected}"));
+    let form = seen.form();
+    assert_eq!(form["To"], "+14155550123");
+    assert_eq!(form["From"], "+14155550100");
+    assert_eq!(form["Body"], "Order 42 shipped & on its way");
+    assert!(!out.to_string().contains("canary"));
+}
+
+#[tokio::test]
+async fn sms_api_refusals_are_permanent_with_the_api_message_and_no_secrets() {
+    let fake = fake_twilio().await;
+    let r = allowing_loopback();
+    let e = assert_error(
+        run(
+            &r,
+            SMS,
+            twilio_credential(TestInput::new(sms_config(&fake.url(""), "+15005550001"))),
+        )
+        .await,
+        ErrorKind::Permanent,
+        "is not a valid phone number",
+    );
+    assert!(e.message.contains("21211"), "{e}");
+    let details = e.details.clone().unwrap();
+    assert_eq!(details["code"], 21211);
+    assert_eq!(details["status"], 400);
+    let everything = format!("{} {}", e.message, details);
+    use base64::Engine;
+    let pair = base64::engine::general_purpose::STANDARD.encode(format!("{SID}:{TWILIO_TOKEN}"));
+    for secret in [TWILIO_TOKEN, pair.as_str(), SID] {
+        assert!(!everything.contains(secret), "{secret} in {everything}");
+    }
+
+    let e = assert_error(
+        run(
+            &r,
+            SMS,
+            twilio_credential(TestInput::new(sms_config(&fake.url(""), "+15005550009"))),
+        )
+        .await,
+        ErrorKind::Transient,
+        "503",
+    );
+    assert!(!e.message.contains(SID), "{e}");
+}
+
+#[tokio::test]
+async fn sms_bad_config_names_the_field() {
+    let r = allowing_loopback();
+    // Never sent anywhere: the port is closed.
+    let base = "http://127.0.0.1:1";
+    let e = assert_error(
+        run(
+            &r,
+            SMS,
+            twilio_credential(TestInput::new(sms_config(base, "0041 79 123"))),
+        )
+        .await,
+        ErrorKind::Config,
+        "/to",
+    );
+    assert!(e.message.contains("E.164"), "{e}");
+    let mut long = sms_config(base, "+14155550123");
+    long["body"] = json!("x".repeat(1601));
+    assert_error(
+        run(&r, SMS, twilio_credential(TestInput::new(long))).await,
+        ErrorKind::Config,
+        "/body",
+    );
+    let mut from = sms_config(base, "+14155550123");
+    from["from"] = json!("not-a-sender!");
+    assert_error(
+        run(&r, SMS, twilio_credential(TestInput::new(from))).await,
+        ErrorKind::Config,
+        "/from",
+    );
+    // A credential without the right fields.
+    assert_error(
+        run(
+            &r,
+            SMS,
+            TestInput::new(sms_config(base, "+14155550123"))
+                .credential("twilio", json!("just-a-string")),
+        )
+        .await,
+        ErrorKind::Config,
+        "account_sid",
+    );
+    assert_eq!(
+        pointers(
+            &r,
+            SMS,
+            json!({"credential": "t", "from": "+1415", "to": "123", "body": "x",
+                   "base_url": "nope"})
+        ),
+        vec!["/base_url", "/to"]
+    );
+    assert!(
+        pointers(
+            &r,
+            SMS,
+            json!({"credential": "t", "from": "Weft", "to": "{{ .input.phone }}", "body": "x"})
+        )
+        .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn sms_is_guarded() {
+    assert_guarded(SMS, |url| {
+        twilio_credential(TestInput::new(sms_config(&url, "+14155550123")))
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------
+// chat.webhook
+// ---------------------------------------------------------------------------------------
+
+const CHAT: &str = "chat.webhook";
+
+async fn fake_webhook() -> Fake {
+    Fake::start(|seen| {
+        if seen.path.ends_with("/gone") {
+            return (StatusCode::NOT_FOUND, "no_service").into_response();
+        }
+        (StatusCode::OK, "ok").into_response()
+    })
+    .await
+}
+
+fn chat_config(platform: &str) -> Value {
+    json!({
+        "platform": platform,
+        "credential": "hook",
+        "text": "Deploy of {{ .input.app }} finished",
+        "title": "Deploy",
+        "fields": [{"name": "Version", "value": "{{ .input.version }}"},
+                   {"name": "Healthy", "value": true}]
+    })
+}
+
+#[tokio::test]
+async fn chat_sends_the_right_payload_per_platform() {
+    let fake = fake_webhook().await;
+    let r = allowing_loopback();
+    let hook = fake.url("/services/T000/B000/canary-hook-secret");
+    for platform in ["slack", "discord", "teams", "generic"] {
+        let out = run(
+            &r,
+            CHAT,
+            TestInput::new(chat_config(platform))
+                .input(json!({"app": "shop", "version": 7}))
+                .credential("hook", json!({"url": hook})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, json!({"status": 200}), "{platform}");
+    }
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 4);
+    for s in &seen {
+        assert_eq!(s.method, "POST");
+        assert_eq!(s.path, "/services/T000/B000/canary-hook-secret");
+        assert_eq!(s.header("content-type"), "application/json");
+    }
+    let slack = seen[0].json();
+    assert_eq!(slack["text"], "Deploy\nDeploy of shop finished");
+    assert_eq!(slack["blocks"][0]["type"], "header");
+    assert_eq!(slack["blocks"][0]["text"]["text"], "Deploy");
+    assert_eq!(slack["blocks"][1]["text"]["type"], "mrkdwn");
+    assert_eq!(
+        slack["blocks"][1]["text"]["text"],
+        "Deploy of shop finished"
+    );
+    assert_eq!(slack["blocks"][2]["fields"][0]["text"], "*Version*\n7");
+    assert_eq!(slack["blocks"][2]["fields"][1]["text"], "*Healthy*\ntrue");
+
+    let discord = seen[1].json();
+    assert_eq!(discord["content"], "Deploy of shop finished");
+    assert_eq!(discord["embeds"][0]["title"], "Deploy");
+    assert_eq!(
+        discord["embeds"][0]["fields"][0],
+        json!({"name": "Version", "value": "7", "inline": true})
+    );
+
+    let teams = seen[2].json();
+    assert_eq!(teams["@type"], "MessageCard");
+    assert_eq!(teams["@context"], "https://schema.org/extensions");
+    assert_eq!(teams["title"], "Deploy");
+    assert_eq!(teams["text"], "Deploy of shop finished");
+    assert_eq!(
+        teams["sections"][0]["facts"],
+        json!([{"name": "Version", "value": "7"}, {"name": "Healthy", "value": "true"}])
+    );
+
+    let generic = seen[3].json();
+    assert_eq!(
+        generic,
+        json!({"text": "Deploy of shop finished", "title": "Deploy",
+               "fields": [{"name": "Version", "value": "7"}, {"name": "Healthy", "value": "true"}]})
+    );
+}
+
+#[tokio::test]
+async fn chat_with_a_plain_url_and_a_failing_secret_webhook() {
+    let fake = fake_webhook().await;
+    let r = allowing_loopback();
+    let out = run(
+        &r,
+        CHAT,
+        TestInput::new(json!({"platform": "slack", "url": fake.url("/plain"), "text": "hi"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["status"], 200);
+    assert_eq!(
+        fake.only().json(),
+        json!({"text": "hi", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]})
+    );
+
+    // The webhook URL from a credential never shows up in the error, not even without its
+    // query (which is how the client names URLs).
+    let secret = fake.url("/hooks/canary-path-token/gone?sig=canary-sig");
+    let e = assert_error(
+        run(
+            &r,
+            CHAT,
+            TestInput::new(json!({"platform": "teams", "credential": "hook", "text": "hi"}))
+                .credential("hook", json!(secret)),
+        )
+        .await,
+        ErrorKind::Permanent,
+        "the webhook of credential `hook`",
+    );
+    let everything = format!("{} {:?}", e.message, e.details);
+    assert!(!everything.contains("canary"), "{everything}");
+    assert!(everything.contains("no_service"), "{everything}");
+}
+
+#[tokio::test]
+async fn chat_bad_config_names_the_field() {
+    let r = allowing_loopback();
+    let e = assert_error(
+        run(
+            &r,
+            CHAT,
+            TestInput::new(json!({"platform": "slack", "text": "hi"})),
+        )
+        .await,
+        ErrorKind::Config,
+        "/credential",
+    );
+    assert!(e.message.contains("url"), "{e}");
+    assert_error(
+        run(
+            &r,
+            CHAT,
+            TestInput::new(
+                json!({"platform": "slack", "text": "hi", "url": "http://127.0.0.1:1/",
+                                  "credential": "hook"}),
+            ),
+        )
+        .await,
+        ErrorKind::Config,
+        "/url",
+    );
+    assert_error(
+        run(
+            &r,
+            CHAT,
+            TestInput::new(json!({"platform": "irc", "text": "hi", "url": "http://127.0.0.1:1/"})),
+        )
+        .await,
+        ErrorKind::Config,
+        "/platform",
+    );
+    assert_error(
+        run(
+            &r,
+            CHAT,
+            TestInput::new(json!({"platform": "discord", "text": "x".repeat(2001),
+                                  "url": "http://127.0.0.1:1/"})),
+        )
+        .await,
+        ErrorKind::Config,
+        "/text",
+    );
+    assert_error(
+        run(
+            &r,
+            CHAT,
+            TestInput::new(
+                json!({"platform": "generic", "text": "hi", "url": "http://127.0.0.1:1/",
+                                  "fields": [{"name": "a", "value": {"x": 1}}]}),
+            ),
+        )
+        .await,
+        ErrorKind::Config,
+        "/fields/0/value",
+    );
+    assert_eq!(
+        pointers(&r, CHAT, json!({"platform": "slack", "text": "hi"})),
+        vec!["/credential"]
+    );
+    assert_eq!(
+        pointers(
+            &r,
+            CHAT,
+            json!({"platform": "discord", "text": "x".repeat(2001), "url": "mailto:x@y"})
+        ),
+        vec!["/url", "/text"]
+    );
+}
+
+#[tokio::test]
+async fn chat_is_guarded() {
+    for platform in ["slack", "generic"] {
+        assert_guarded(CHAT, |url| {
+            TestInput::new(json!({"platform": platform, "credential": "hook", "text": "hi"}))
+                .credential("hook", json!({"url": url}))
+        })
+        .await;
+    }
+    // With a plain URL too.
+    assert_guarded(CHAT, |url| {
+        TestInput::new(json!({"platform": "discord", "url": url, "text": "hi"}))
     })
     .await;
 }

@@ -804,3 +804,297 @@ async fn chat_is_guarded() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------
+// ai.chat
+// ---------------------------------------------------------------------------------------
+
+const AI: &str = "ai.chat";
+const API_KEY: &str = "sk-canary-ai-77aa";
+
+/// Answers like OpenAI's chat completions: the reply content depends on the last user
+/// message (`json` → a JSON object, `bad json` → prose, `schema miss` → JSON of the wrong
+/// shape, `key` → echoes the Authorization header); a wrong key gets a 401.
+async fn fake_openai() -> Fake {
+    Fake::start(|seen| {
+        let auth = seen.header("authorization").to_string();
+        if auth != format!("Bearer {API_KEY}") {
+            return json_reply(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": {"message": "Incorrect API key provided.",
+                                 "type": "invalid_request_error", "code": "invalid_api_key"}}),
+            );
+        }
+        let body = seen.json();
+        let last = body["messages"].as_array().and_then(|m| m.last()).cloned();
+        let prompt = last
+            .as_ref()
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or("");
+        let content = match prompt {
+            "json" => r#"{"sentiment": "positive", "score": 0.9}"#.to_string(),
+            "bad json" => "Sure! Here is your JSON: {sentiment: positive".to_string(),
+            "schema miss" => r#"{"mood": "happy"}"#.to_string(),
+            "key" => format!("your key is {auth}"),
+            "overload" => return (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response(),
+            other => format!("echo: {other}"),
+        };
+        json_reply(
+            StatusCode::OK,
+            json!({
+                "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-test-2025",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}
+            }),
+        )
+    })
+    .await
+}
+
+fn ai_input(config: Value) -> TestInput {
+    TestInput::new(config).credential("openai", json!({"api_key": API_KEY}))
+}
+
+#[tokio::test]
+async fn ai_chat_sends_messages_with_bearer_and_outputs_the_reply() {
+    let fake = fake_openai().await;
+    let r = allowing_loopback();
+    let out = run(
+        &r,
+        AI,
+        ai_input(json!({
+            "base_url": fake.url("/v1"),
+            "model": "gpt-test",
+            "credential": "openai",
+            "system": "Be brief.",
+            "prompt": "Summarise {{ .input.ticket }}",
+            "temperature": 0.2,
+            "max_tokens": 50
+        }))
+        .input(json!({"ticket": "T-1"})),
+    )
+    .await
+    .unwrap();
+    let seen = fake.only();
+    assert_eq!(seen.method, "POST");
+    assert_eq!(seen.path, "/v1/chat/completions");
+    assert_eq!(seen.header("authorization"), format!("Bearer {API_KEY}"));
+    assert_eq!(seen.header("content-type"), "application/json");
+    assert_eq!(
+        seen.json(),
+        json!({"model": "gpt-test",
+               "messages": [{"role": "system", "content": "Be brief."},
+                            {"role": "user", "content": "Summarise T-1"}],
+               "temperature": 0.2, "max_tokens": 50})
+    );
+    assert_eq!(out["content"], "echo: Summarise T-1");
+    assert_eq!(
+        out["message"],
+        json!({"role": "assistant", "content": "echo: Summarise T-1"})
+    );
+    assert_eq!(out["usage"]["total_tokens"], 17);
+    assert_eq!(out["model"], "gpt-test-2025");
+    assert_eq!(out["finish_reason"], "stop");
+
+    // A conversation, and the key as a plain string credential echoed back: scrubbed.
+    let out = run(
+        &r,
+        AI,
+        TestInput::new(json!({
+            "base_url": fake.url("/v1"), "model": "gpt-test", "credential": "openai",
+            "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
+                         {"role": "user", "content": "key"}]
+        }))
+        .credential("openai", json!(API_KEY)),
+    )
+    .await
+    .unwrap();
+    assert!(!out.to_string().contains("canary"), "{out}");
+    assert_eq!(
+        fake.seen()[1].json()["messages"].as_array().unwrap().len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn ai_chat_json_modes_parse_the_reply() {
+    let fake = fake_openai().await;
+    let r = allowing_loopback();
+    let base = json!({"base_url": fake.url("/v1"), "model": "m", "credential": "openai",
+                      "prompt": "json", "response_format": "json"});
+    let out = run(&r, AI, ai_input(base.clone())).await.unwrap();
+    assert_eq!(
+        out["content"],
+        json!({"sentiment": "positive", "score": 0.9})
+    );
+    assert_eq!(
+        fake.seen()[0].json()["response_format"],
+        json!({"type": "json_object"})
+    );
+
+    let schema = json!({"type": "object", "properties": {"sentiment": {"type": "string"},
+                                                         "score": {"type": "number"}},
+                        "required": ["sentiment", "score"], "additionalProperties": false});
+    let mut with_schema = base.clone();
+    with_schema
+        .as_object_mut()
+        .unwrap()
+        .remove("response_format");
+    with_schema["json_schema"] = schema.clone();
+    let out = run(&r, AI, ai_input(with_schema.clone())).await.unwrap();
+    assert_eq!(out["content"]["sentiment"], "positive");
+    assert_eq!(
+        fake.seen()[1].json()["response_format"],
+        json!({"type": "json_schema",
+               "json_schema": {"name": "output", "schema": schema, "strict": true}})
+    );
+
+    let mut bad = base.clone();
+    bad["prompt"] = json!("bad json");
+    let e = assert_error(
+        run(&r, AI, ai_input(bad)).await,
+        ErrorKind::Permanent,
+        "not valid JSON",
+    );
+    assert!(
+        e.details.unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Sure!")
+    );
+
+    let mut miss = with_schema;
+    miss["prompt"] = json!("schema miss");
+    assert_error(
+        run(&r, AI, ai_input(miss)).await,
+        ErrorKind::Permanent,
+        "does not match json_schema",
+    );
+}
+
+#[tokio::test]
+async fn ai_chat_api_errors_are_classified_and_quote_the_api() {
+    let fake = fake_openai().await;
+    let r = allowing_loopback();
+    let config = json!({"base_url": fake.url("/v1"), "model": "m", "credential": "openai",
+                        "prompt": "hi"});
+    let e = assert_error(
+        run(
+            &r,
+            AI,
+            TestInput::new(config.clone()).credential("openai", json!("sk-canary-wrong-key")),
+        )
+        .await,
+        ErrorKind::Permanent,
+        "Incorrect API key provided.",
+    );
+    assert_eq!(e.details.clone().unwrap()["code"], "invalid_api_key");
+    assert!(!format!("{e} {:?}", e.details).contains("canary"));
+    let mut busy = config;
+    busy["prompt"] = json!("overload");
+    assert_error(
+        run(&r, AI, ai_input(busy)).await,
+        ErrorKind::Transient,
+        "429",
+    );
+}
+
+#[tokio::test]
+async fn ai_chat_bad_config_names_the_field() {
+    let r = allowing_loopback();
+    let base = json!({"base_url": "http://127.0.0.1:1/v1", "model": "m", "credential": "openai"});
+    let with = |extra: Value| {
+        let mut c = base.clone();
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    };
+    assert_error(
+        run(&r, AI, ai_input(base.clone())).await,
+        ErrorKind::Config,
+        "/messages",
+    );
+    assert_error(
+        run(
+            &r,
+            AI,
+            ai_input(with(
+                json!({"prompt": "a", "messages": [{"role": "user", "content": "b"}]}),
+            )),
+        )
+        .await,
+        ErrorKind::Config,
+        "/prompt",
+    );
+    assert_error(
+        run(
+            &r,
+            AI,
+            ai_input(with(
+                json!({"messages": [{"role": "robot", "content": "b"}]}),
+            )),
+        )
+        .await,
+        ErrorKind::Config,
+        "/messages/0/role",
+    );
+    assert_error(
+        run(
+            &r,
+            AI,
+            ai_input(with(json!({"prompt": "a", "temperature": 3}))),
+        )
+        .await,
+        ErrorKind::Config,
+        "/temperature",
+    );
+    assert_error(
+        run(
+            &r,
+            AI,
+            ai_input(with(json!({"prompt": "a", "response_format": "text",
+                                  "json_schema": {"type": "object"}}))),
+        )
+        .await,
+        ErrorKind::Config,
+        "/json_schema",
+    );
+    assert_error(
+        run(
+            &r,
+            AI,
+            ai_input(with(
+                json!({"prompt": "a", "json_schema": {"type": "nonsense"}}),
+            )),
+        )
+        .await,
+        ErrorKind::Config,
+        "/json_schema",
+    );
+    let mut no_model = with(json!({"prompt": "a"}));
+    no_model.as_object_mut().unwrap().remove("model");
+    assert_error(
+        run(&r, AI, ai_input(no_model)).await,
+        ErrorKind::Config,
+        "model",
+    );
+    assert_eq!(
+        pointers(
+            &r,
+            AI,
+            with(json!({"base_url": "ftp://x", "json_schema": {"type": 5}}))
+        ),
+        vec!["/base_url", "/messages", "/json_schema"]
+    );
+    assert!(pointers(&r, AI, with(json!({"prompt": "{{ .input.q }}"}))).is_empty());
+}
+
+#[tokio::test]
+async fn ai_chat_is_guarded() {
+    assert_guarded(AI, |url| {
+        ai_input(json!({"base_url": url, "model": "m", "credential": "openai", "prompt": "hi"}))
+    })
+    .await;
+}

@@ -108,7 +108,7 @@ impl Fake {
         self.seen.lock().unwrap().clone()
     }
 
-    fn only(&self) -> Seen {
+    fn the_request(&self) -> Seen {
         let seen = self.seen();
         assert_eq!(seen.len(), 1, "exactly one request: {seen:?}");
         seen[0].clone()
@@ -247,7 +247,7 @@ async fn graphql_sends_query_variables_and_bearer_and_outputs_data() {
     )
     .await
     .unwrap();
-    let seen = fake.only();
+    let seen = fake.the_request();
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.path, "/graphql");
     assert_eq!(seen.header("authorization"), "Bearer canary-gql-5e1f");
@@ -461,7 +461,7 @@ async fn sms_posts_the_form_with_basic_auth_and_outputs_sid_status_to() {
         out,
         json!({"sid": "SM0123", "status": "queued", "to": "+14155550123"})
     );
-    let seen = fake.only();
+    let seen = fake.the_request();
     assert_eq!(seen.method, "POST");
     assert_eq!(
         seen.path,
@@ -691,7 +691,7 @@ async fn chat_with_a_plain_url_and_a_failing_secret_webhook() {
     .unwrap();
     assert_eq!(out["status"], 200);
     assert_eq!(
-        fake.only().json(),
+        fake.the_request().json(),
         json!({"text": "hi", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]})
     );
 
@@ -876,7 +876,7 @@ async fn ai_chat_sends_messages_with_bearer_and_outputs_the_reply() {
     )
     .await
     .unwrap();
-    let seen = fake.only();
+    let seen = fake.the_request();
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.path, "/v1/chat/completions");
     assert_eq!(seen.header("authorization"), format!("Bearer {API_KEY}"));

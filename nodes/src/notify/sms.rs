@@ -60,6 +60,9 @@ fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_string()
 }
 
+/// A check of one literal config value.
+type Check = fn(&str) -> Result<(), String>;
+
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
     NodeError::config(format!(
         "invalid {} config: {pointer}: {message}",
@@ -173,7 +176,7 @@ impl SmsNode {
             .as_ref()
             .and_then(|r| r.get("more_info"))
             .and_then(Value::as_str)
-            .map(|m| scrub(m));
+            .map(scrub);
         let text = match (&message, &code) {
             (Some(m), Some(c)) if !c.is_null() => {
                 format!("the SMS API answered {status}: {m} (code {c})")
@@ -277,7 +280,7 @@ impl Node for SmsNode {
                 .and_then(Value::as_str)
                 .filter(|s| !Template::is_template(s))
         };
-        let checks: [(&str, fn(&str) -> Result<(), String>); 3] = [
+        let checks: [(&str, Check); 3] = [
             ("base_url", |u| parse_base_url(u).map(drop)),
             ("from", check_sender),
             ("to", check_e164),

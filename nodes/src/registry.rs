@@ -127,6 +127,7 @@ impl Registry {
             Arc::new(MergeNode),
             Arc::new(FailNode),
             Arc::new(HttpRequest::new(http.clone())),
+            Arc::new(crate::http::graphql::GraphqlNode::new(http.clone())),
             Arc::new(RespondNode),
             Arc::new(LogNode),
             Arc::new(crate::util::NoopNode),

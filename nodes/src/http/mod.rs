@@ -11,6 +11,7 @@
 //! `permanent`, network trouble `transient`, running out of time `timeout`, a URL the guard
 //! refuses `permanent`, a config that cannot make a request `config`.
 
+pub mod graphql;
 pub mod respond;
 pub mod ssrf;
 

@@ -1,6 +1,7 @@
-//! Notification node types: `email.send`, `sms.send`, `chat.webhook`.
-//!
-//! (Being written: this module registers no node type yet.)
+//! Notification node types: `email.send`, `sms.send` ([`sms`]), `chat.webhook` ([`chat`]).
+
+pub mod chat;
+pub mod sms;
 
 use crate::Node;
 use crate::http::HttpClient;
@@ -11,7 +12,10 @@ use std::sync::Arc;
 /// The node types of this module, built from the operator's options.
 pub(crate) fn nodes(
     _options: &NodeOptions,
-    _http: &HttpClient,
+    http: &HttpClient,
 ) -> Result<Vec<Arc<dyn Node>>, RegistryError> {
-    Ok(Vec::new())
+    Ok(vec![
+        Arc::new(sms::SmsNode::new(http.clone())),
+        Arc::new(chat::ChatWebhookNode::new(http.clone())),
+    ])
 }

@@ -157,7 +157,13 @@ impl HttpClient {
         }
         if let Err(refusal) = self.guard.check_url(&call.url) {
             // IP literals never reach the resolver, so they are checked here.
-            tracing::info!(url = %redact(&call.url), %refusal, "http request refused");
+            // The host only: a path can be a secret (chat webhook URLs carry their token).
+            tracing::info!(
+                node_type = %input.env.node_type,
+                host = call.url.host_str().unwrap_or_default(),
+                %refusal,
+                "http request refused"
+            );
             return Err(match refusal {
                 Refusal::Scheme(_) | Refusal::NoHost => {
                     NodeError::config(format!("invalid {} config: {refusal}", input.env.node_type))

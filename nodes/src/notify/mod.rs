@@ -2,6 +2,8 @@
 //!
 //! (Being written: this module registers no node type yet.)
 
+mod email;
+
 use crate::Node;
 use crate::http::HttpClient;
 use crate::options::NodeOptions;
@@ -10,8 +12,8 @@ use std::sync::Arc;
 
 /// The node types of this module, built from the operator's options.
 pub(crate) fn nodes(
-    _options: &NodeOptions,
+    options: &NodeOptions,
     _http: &HttpClient,
 ) -> Result<Vec<Arc<dyn Node>>, RegistryError> {
-    Ok(Vec::new())
+    Ok(vec![Arc::new(email::EmailSend::new(options))])
 }

@@ -245,7 +245,8 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                         user
                     }
                     _ => {
-                        c.reply("504 5.5.4 Unrecognized authentication type").await?;
+                        c.reply("504 5.5.4 Unrecognized authentication type")
+                            .await?;
                         continue;
                     }
                 };
@@ -314,7 +315,8 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                     }
                 }
                 if too_big {
-                    c.reply("552 5.3.4 Message size exceeds fixed limit").await?;
+                    c.reply("552 5.3.4 Message size exceeds fixed limit")
+                        .await?;
                 } else {
                     let mail = ReceivedMail {
                         from: from.take().unwrap_or_default(),

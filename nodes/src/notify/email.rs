@@ -72,7 +72,10 @@ const RESERVED_HEADERS: &[(&str, &str)] = &[
     ("bcc", "use the `bcc` field"),
     ("reply-to", "use the `reply_to` field"),
     ("subject", "use the `subject` field"),
-    ("message-id", "it is derived from the activation's idempotency key"),
+    (
+        "message-id",
+        "it is derived from the activation's idempotency key",
+    ),
     ("date", "it is set when the message is sent"),
     ("mime-version", "it is set by the node"),
     ("content-type", "it follows from text, html and attachments"),
@@ -297,7 +300,8 @@ fn problems(config: &Value, design: bool) -> Vec<ConfigProblem> {
     if let Some(subject) = config.get("subject") {
         c.no_line_breaks("/subject", subject);
     }
-    if config.get("text").is_none_or(Value::is_null) && config.get("html").is_none_or(Value::is_null)
+    if config.get("text").is_none_or(Value::is_null)
+        && config.get("html").is_none_or(Value::is_null)
     {
         c.push("", "set one of `text`, `html`");
     }
@@ -319,10 +323,7 @@ fn problems(config: &Value, design: bool) -> Vec<ConfigProblem> {
             {
                 c.push(
                     pointer,
-                    format!(
-                        "the value is {} bytes; at most {MAX_HEADER_VALUE}",
-                        s.len()
-                    ),
+                    format!("the value is {} bytes; at most {MAX_HEADER_VALUE}", s.len()),
                 );
             }
         }
@@ -367,7 +368,10 @@ fn attachment_problems(c: &mut Checker, i: usize, a: &Value) {
             if s.trim().is_empty() {
                 c.push(at("filename"), "the file name cannot be empty");
             } else if s.chars().any(char::is_control) {
-                c.push(at("filename"), "the file name cannot hold control characters");
+                c.push(
+                    at("filename"),
+                    "the file name cannot hold control characters",
+                );
             }
         }
     }
@@ -576,7 +580,10 @@ fn classify(e: &lettre::transport::smtp::Error, target: &str) -> NodeError {
         .map(ToString::to_string)
         .unwrap_or_default();
     if let Some(code) = e.status() {
-        let reply = format!("{code} {detail}").trim_end().to_string();
+        let mut reply = format!("{code} {detail}").trim_end().to_string();
+        if matches!(code.to_string().as_str(), "530" | "534" | "535") {
+            reply.push_str(" (check the credential's user name and password)");
+        }
         return if e.is_transient() {
             NodeError::transient(format!("{target} refused for now: {reply}"))
         } else {
@@ -592,7 +599,13 @@ fn classify(e: &lettre::transport::smtp::Error, target: &str) -> NodeError {
         ));
     }
     if e.is_client() || e.is_response() {
-        return NodeError::permanent(format!("sending via {target} failed: {e}"));
+        let hint = if detail.contains("STARTTLS") {
+            " (set `tls` to `tls` for a server that speaks TLS from the start, or to `none` \
+             for a local relay without encryption)"
+        } else {
+            ""
+        };
+        return NodeError::permanent(format!("sending via {target} failed: {e}{hint}"));
     }
     NodeError::transient(format!("could not send via {target}: {e}"))
 }
@@ -623,41 +636,51 @@ fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
     ))
 }
 
-/// Reads an attachment file under `base` (blocking), at most `limit` bytes.
-fn read_attachment(base: &BaseDir, path: &str, limit: usize) -> Result<Vec<u8>, String> {
-    let base = base.ensure().map_err(|e| e.message)?;
-    let resolved: PathBuf = resolve_within(&base, path).map_err(|e| e.message)?;
+/// Reads the attachment file `path` under `base` (blocking), at most `limit` bytes. Paths
+/// that cannot be used are `config` errors at `pointer`; a file too large is `permanent`.
+fn read_attachment(
+    base: &BaseDir,
+    pointer: &str,
+    path: &str,
+    limit: usize,
+) -> Result<Vec<u8>, NodeError> {
+    let bad = |m: String| config_error(pointer, m);
+    let too_big = |size: u64| {
+        NodeError::permanent(format!(
+            "{}: {pointer}: `{path}` is {size} bytes; the message may hold at most \
+             {MAX_MESSAGE_BYTES} bytes in all",
+            EmailSend::TYPE
+        ))
+    };
+    let base = base.ensure()?;
+    let resolved: PathBuf = resolve_within(&base, path).map_err(|e| bad(e.message))?;
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
+        // The path is canonical: a link in its last component now was swapped in since.
         options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
     let file = options.open(&resolved).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("`{path}` does not exist"),
-        _ => format!("`{path}` cannot be opened: {e}"),
+        std::io::ErrorKind::NotFound => bad(format!("`{path}` does not exist")),
+        _ => bad(format!("`{path}` cannot be opened: {e}")),
     })?;
     let meta = file
         .metadata()
-        .map_err(|e| format!("`{path}` cannot be read: {e}"))?;
+        .map_err(|e| bad(format!("`{path}` cannot be read: {e}")))?;
     if !meta.is_file() {
-        return Err(format!("`{path}` is not a regular file"));
+        return Err(bad(format!("`{path}` is not a regular file")));
     }
     if meta.len() > limit as u64 {
-        return Err(format!(
-            "`{path}` is {} bytes; the message may hold at most {MAX_MESSAGE_BYTES} bytes in all",
-            meta.len()
-        ));
+        return Err(too_big(meta.len()));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(limit as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("`{path}` cannot be read: {e}"))?;
+        .map_err(|e| NodeError::transient(format!("reading {pointer} failed: {e}")))?;
     if bytes.len() > limit {
-        return Err(format!(
-            "`{path}` grew beyond the message limit of {MAX_MESSAGE_BYTES} bytes"
-        ));
+        return Err(too_big(bytes.len() as u64));
     }
     Ok(bytes)
 }
@@ -678,7 +701,10 @@ impl EmailSend {
         let mut parts = Vec::with_capacity(list.len());
         for (i, a) in list.iter().enumerate() {
             let (pointer, bytes) = if let Some(text) = &a.content {
-                (format!("/attachments/{i}/content"), text.as_bytes().to_vec())
+                (
+                    format!("/attachments/{i}/content"),
+                    text.as_bytes().to_vec(),
+                )
             } else if let Some(b64) = &a.content_base64 {
                 let pointer = format!("/attachments/{i}/content_base64");
                 let bytes = decode_base64(b64)
@@ -688,13 +714,13 @@ impl EmailSend {
                 let pointer = format!("/attachments/{i}/path");
                 let base = self.files.clone();
                 let p = path.clone();
+                let at = pointer.clone();
                 let bytes =
-                    tokio::task::spawn_blocking(move || read_attachment(&base, &p, budget))
+                    tokio::task::spawn_blocking(move || read_attachment(&base, &at, &p, budget))
                         .await
                         .map_err(|e| {
                             NodeError::permanent(format!("reading {pointer} failed: {e}"))
-                        })?
-                        .map_err(|m| config_error(&pointer, m))?;
+                        })??;
                 (pointer, bytes)
             } else {
                 return Err(config_error(
@@ -702,7 +728,9 @@ impl EmailSend {
                     "set one of `content`, `content_base64`, `path`",
                 ));
             };
-            budget = budget.checked_sub(bytes.len()).ok_or_else(|| too_big(&pointer))?;
+            budget = budget
+                .checked_sub(bytes.len())
+                .ok_or_else(|| too_big(&pointer))?;
             let filename = match (&a.filename, &a.path) {
                 (Some(f), _) => f.trim().to_string(),
                 (None, Some(p)) => Path::new(p)
@@ -732,7 +760,10 @@ impl EmailSend {
 /// `<{sha256 hex of the idempotency key}@weft>`.
 fn message_id(key: &str) -> String {
     use sha2_11::Digest as _;
-    format!("<{}@weft>", hex::encode(sha2_11::Sha256::digest(key.as_bytes())))
+    format!(
+        "<{}@weft>",
+        hex::encode(sha2_11::Sha256::digest(key.as_bytes()))
+    )
 }
 
 fn build_message(
@@ -748,7 +779,11 @@ fn build_message(
     for (pointer, s) in cfg.to.each("to") {
         b = b.to(parse(&pointer, s)?);
     }
-    for (field, list) in [("cc", &cfg.cc), ("bcc", &cfg.bcc), ("reply_to", &cfg.reply_to)] {
+    for (field, list) in [
+        ("cc", &cfg.cc),
+        ("bcc", &cfg.bcc),
+        ("reply_to", &cfg.reply_to),
+    ] {
         for (pointer, s) in list.iter().flat_map(|l| l.each(field)) {
             let m = parse(&pointer, s)?;
             b = match field {
@@ -797,7 +832,12 @@ fn build_message(
             b.multipart(mixed)
         }
     };
-    message.map_err(|e| NodeError::config(format!("{}: cannot build the message: {e}", EmailSend::TYPE)))
+    message.map_err(|e| {
+        NodeError::config(format!(
+            "{}: cannot build the message: {e}",
+            EmailSend::TYPE
+        ))
+    })
 }
 
 // --- the schema --------------------------------------------------------------------------------
@@ -809,7 +849,8 @@ fn address_list_schema(title: &str, what: &str, example: &str) -> Value {
         "description": format!(
             "{what}: one address (`a@example.com` or `Name <a@example.com>`) or a list of \
              them. Each is checked; a bad one fails the node naming it (e.g. /to/1). May be \
-             a {{{{ }}}} template."
+             a {{{{ }}}} template. At most {MAX_RECIPIENTS} recipients in to, cc and bcc \
+             together."
         ),
         "items": {
             "type": "string",
@@ -820,7 +861,6 @@ fn address_list_schema(title: &str, what: &str, example: &str) -> Value {
         },
         "minLength": 3,
         "minItems": 1,
-        "maxItems": MAX_RECIPIENTS,
         "examples": [example, [example, "Ops <ops@example.com>"]]
     })
 }
@@ -919,10 +959,10 @@ fn schema() -> Value {
                 "additionalProperties": {
                     "type": "string",
                     "title": "Header value",
-                    "description": "The header's value; no line breaks.",
-                    "maxLength": MAX_HEADER_VALUE
+                    "description": format!(
+                        "The header's value; no line breaks, at most {MAX_HEADER_VALUE} bytes."
+                    )
                 },
-                "maxProperties": MAX_HEADERS,
                 "examples": [{"X-Campaign": "spring", "List-Unsubscribe": "<mailto:unsub@example.com>"}]
             },
             "attachments": {
@@ -934,7 +974,6 @@ fn schema() -> Value {
                      (path). At most {MAX_ATTACHMENTS}; the whole message, encoded, at most \
                      {MAX_MESSAGE_BYTES} bytes (10 MiB)."
                 ),
-                "maxItems": MAX_ATTACHMENTS,
                 "items": {
                     "type": "object",
                     "title": "Attachment",
@@ -1044,8 +1083,8 @@ impl Node for EmailSend {
         if !found.is_empty() {
             return Err(problems_to_error(Self::TYPE, &found));
         }
-        let body_bytes = cfg.text.as_ref().map_or(0, String::len)
-            + cfg.html.as_ref().map_or(0, String::len);
+        let body_bytes =
+            cfg.text.as_ref().map_or(0, String::len) + cfg.html.as_ref().map_or(0, String::len);
         let budget = MAX_MESSAGE_BYTES.checked_sub(body_bytes).ok_or_else(|| {
             NodeError::permanent(format!(
                 "{}: the bodies are {body_bytes} bytes, more than the message limit of \
@@ -1132,7 +1171,10 @@ mod tests {
         assert_eq!(s.tls, TlsMode::Starttls);
         assert_eq!(s.login, Some(("u@x".to_string(), "p:ss".to_string())));
         let s = server_from_url("c", "smtps://h", None).unwrap();
-        assert_eq!((s.port, s.tls, s.login.is_none()), (465, TlsMode::Tls, true));
+        assert_eq!(
+            (s.port, s.tls, s.login.is_none()),
+            (465, TlsMode::Tls, true)
+        );
         let s = server_from_url("c", "smtp://h:2525", Some(TlsMode::None)).unwrap();
         assert_eq!((s.port, s.tls), (2525, TlsMode::None));
         let e = server_from_url("c", "http://u:secret@h", None).unwrap_err();

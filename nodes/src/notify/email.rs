@@ -842,15 +842,19 @@ fn build_message(
 
 // --- the schema --------------------------------------------------------------------------------
 
-fn address_list_schema(title: &str, what: &str, example: &str) -> Value {
+fn address_list_schema(field: &str, title: &str, what: &str, example: &str) -> Value {
+    let limit = if field == "reply_to" {
+        String::new()
+    } else {
+        format!(" At most {MAX_RECIPIENTS} recipients in to, cc and bcc together.")
+    };
     json!({
         "type": ["string", "array"],
         "title": title,
         "description": format!(
             "{what}: one address (`a@example.com` or `Name <a@example.com>`) or a list of \
-             them. Each is checked; a bad one fails the node naming it (e.g. /to/1). May be \
-             a {{{{ }}}} template. At most {MAX_RECIPIENTS} recipients in to, cc and bcc \
-             together."
+             them. Each is checked; a bad one fails the node naming it (e.g. /{field}/1). May \
+             be a {{{{ }}}} template.{limit}"
         ),
         "items": {
             "type": "string",
@@ -913,14 +917,16 @@ fn schema() -> Value {
                 "minLength": 3,
                 "examples": ["Weft <noreply@example.com>"]
             },
-            "to": address_list_schema("To", "Recipients shown in the To header", "a@example.com"),
-            "cc": address_list_schema("Cc", "Recipients shown in the Cc header", "boss@example.com"),
+            "to": address_list_schema("to", "To", "Recipients shown in the To header", "a@example.com"),
+            "cc": address_list_schema("cc", "Cc", "Recipients shown in the Cc header", "boss@example.com"),
             "bcc": address_list_schema(
+                "bcc",
                 "Bcc",
                 "Hidden recipients: they get the message, but no header names them",
                 "archive@example.com"
             ),
             "reply_to": address_list_schema(
+                "reply_to",
                 "Reply-To",
                 "Where replies should go, when not to the sender",
                 "support@example.com"

@@ -1,6 +1,8 @@
 //! Fixtures shared by every Weft test suite (style: one test-support module, not copies):
 //! fresh PostgreSQL databases that drop themselves, polling with a deadline instead of
-//! sleeping-and-hoping, and small local HTTP servers.
+//! sleeping-and-hoping, and small local HTTP and SMTP ([`smtp`]) servers.
+
+pub mod smtp;
 
 use serde_json::json;
 use std::sync::{Arc, Mutex};

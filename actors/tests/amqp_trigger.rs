@@ -136,9 +136,11 @@ async fn each_message_starts_one_execution_and_is_acked() {
         .unwrap();
     let wf = workflow(&engine, json!({"credential": "rabbit", "queue": queue})).await;
     let consumers = AmqpConsumers::start(engine.clone(), fast());
-    eventually(Duration::from_secs(20), "the consumer subscribed", || async {
-        (consumers.consuming() == 1).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the consumer subscribed",
+        || async { (consumers.consuming() == 1).then_some(()) },
+    )
     .await;
 
     for n in 0..3 {
@@ -178,7 +180,10 @@ async fn each_message_starts_one_execution_and_is_acked() {
         assert_eq!(r.trigger.as_deref(), Some("inbox"));
         let done = engine.wait_finished(r.id).await.unwrap();
         assert_eq!(done.status, ExecutionStatus::Succeeded);
-        assert_eq!(done.output.as_ref().map(|o| &o["body"]), Some(&input["body"]));
+        assert_eq!(
+            done.output.as_ref().map(|o| &o["body"]),
+            Some(&input["body"])
+        );
     }
     // Every message was acked: nothing is back in the queue after the consumer left.
     assert_eq!(ready(&channel, &queue).await, 0);
@@ -203,9 +208,11 @@ async fn declare_creates_the_queue_and_text_bodies_stay_text() {
     )
     .await;
     let consumers = AmqpConsumers::start(engine.clone(), fast());
-    eventually(Duration::from_secs(20), "the consumer declared and subscribed", || async {
-        (consumers.consuming() == 1).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the consumer declared and subscribed",
+        || async { (consumers.consuming() == 1).then_some(()) },
+    )
     .await;
     let (conn, channel) = broker().await;
     publish(&channel, &queue, br#"{"n": 1}"#, "only").await;
@@ -226,9 +233,18 @@ async fn declare_creates_the_queue_and_text_bodies_stay_text() {
     consumers.shutdown().await;
     let by_id: HashMap<String, Value> = runs
         .iter()
-        .map(|r| (r.input["message_id"].as_str().unwrap().to_string(), r.input.clone()))
+        .map(|r| {
+            (
+                r.input["message_id"].as_str().unwrap().to_string(),
+                r.input.clone(),
+            )
+        })
         .collect();
-    assert_eq!(by_id["only"]["body"], json!(r#"{"n": 1}"#), "parse_json: false");
+    assert_eq!(
+        by_id["only"]["body"],
+        json!(r#"{"n": 1}"#),
+        "parse_json: false"
+    );
     assert_eq!(by_id["binary"]["body"], json!("/wA="));
     assert_eq!(by_id["binary"]["body_encoding"], json!("base64"));
     assert_eq!(ready(&channel, &queue).await, 0);
@@ -251,7 +267,11 @@ async fn a_missing_queue_is_retried_until_it_exists() {
         (consumers.passes() >= 3).then_some(())
     })
     .await;
-    assert_eq!(consumers.consuming(), 0, "declare: false does not create the queue");
+    assert_eq!(
+        consumers.consuming(),
+        0,
+        "declare: false does not create the queue"
+    );
 
     let (conn, channel) = broker().await;
     channel
@@ -262,9 +282,11 @@ async fn a_missing_queue_is_retried_until_it_exists() {
         )
         .await
         .unwrap();
-    eventually(Duration::from_secs(20), "the consumer reconnected", || async {
-        (consumers.consuming() == 1).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the consumer reconnected",
+        || async { (consumers.consuming() == 1).then_some(()) },
+    )
     .await;
     publish(&channel, &queue, b"[1, 2]", "late").await;
     let store = backend.store.clone();

@@ -53,7 +53,9 @@ async fn two_instances_fire_each_tick_once() {
     .await
     .unwrap();
     let wf = a
-        .workflow(scheduled(json!({"cron": "*/1 * * * * *", "input": {"job": "pulse"}})))
+        .workflow(scheduled(
+            json!({"cron": "*/1 * * * * *", "input": {"job": "pulse"}}),
+        ))
         .await;
     let schedulers = [
         Scheduler::start(a.engine.clone(), fast_scheduler()),
@@ -76,7 +78,10 @@ async fn two_instances_fire_each_tick_once() {
         assert_eq!(r.input["job"], "pulse", "{}", r.input);
         assert_eq!(r.trigger.as_deref(), Some("tick"));
         assert!(r.input["fired_at"].is_string(), "{}", r.input);
-        let at = r.input["scheduled_at"].as_str().expect("scheduled_at").to_string();
+        let at = r.input["scheduled_at"]
+            .as_str()
+            .expect("scheduled_at")
+            .to_string();
         *per_tick.entry(at).or_default() += 1;
     }
     let doubled: Vec<_> = per_tick.iter().filter(|(_, n)| **n > 1).collect();
@@ -107,18 +112,23 @@ async fn after_downtime(missed: &str) -> (Vec<ExecutionRecord>, Vec<i64>) {
     let wf = h.workflow(scheduled(config.clone())).await;
     let schedule = ScheduleTrigger::parse_config(&config).unwrap();
     let now = weft_actors::now_ms();
-    let seed = schedule
-        .last_at_or_before(now - 24 * 3_600_000)
-        .unwrap();
+    let seed = schedule.last_at_or_before(now - 24 * 3_600_000).unwrap();
     let store = h.backend.store.clone();
     let fires = store.schedule_fires().unwrap();
-    assert!(fires.claim_schedule_fire(wf, "tick", seed, seed).await.unwrap());
+    assert!(
+        fires
+            .claim_schedule_fire(wf, "tick", seed, seed)
+            .await
+            .unwrap()
+    );
 
     let scheduler = Scheduler::start(h.engine.clone(), fast_scheduler());
     // A few passes: the schedule was read, the catch-up (if any) done.
-    eventually(Duration::from_secs(20), "three scheduler passes", || async {
-        (scheduler.passes() >= 3).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "three scheduler passes",
+        || async { (scheduler.passes() >= 3).then_some(()) },
+    )
     .await;
     scheduler.shutdown().await;
     let last = fires.last_schedule_fire(wf, "tick").await.unwrap().unwrap();
@@ -144,14 +154,21 @@ async fn fire_once_catches_up_with_one_run() {
     let latest = ScheduleTrigger::parse_config(&json!({"cron": "0 0 * * * *"}))
         .unwrap()
         .format(*ticks.last().expect("the catch-up was claimed"));
-    assert_eq!(runs[0].input["scheduled_at"], json!(latest), "for the latest missed tick");
+    assert_eq!(
+        runs[0].input["scheduled_at"],
+        json!(latest),
+        "for the latest missed tick"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_fires_nothing_for_missed_ticks() {
     let (runs, ticks) = after_downtime("skip").await;
     assert!(runs.is_empty(), "{runs:?}");
-    assert!(ticks.is_empty(), "nothing claimed after the seed: {ticks:?}");
+    assert!(
+        ticks.is_empty(),
+        "nothing claimed after the seed: {ticks:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -782,10 +782,7 @@ mod schedule_tests {
     use super::*;
 
     fn ms(rfc3339: &str) -> i64 {
-        rfc3339
-            .parse::<jiff::Timestamp>()
-            .unwrap()
-            .as_millisecond()
+        rfc3339.parse::<jiff::Timestamp>().unwrap().as_millisecond()
     }
 
     fn schedule(config: Value) -> Schedule {
@@ -830,7 +827,11 @@ mod schedule_tests {
         assert_eq!(nine.next_after(sat - 1), Some(sat));
         let sun = nine.next_after(sat).unwrap();
         assert_eq!(sun, ms("2025-03-30T07:00:00Z"));
-        assert_eq!(sun - sat, 23 * 3_600_000, "the day of the change is 23 h long");
+        assert_eq!(
+            sun - sat,
+            23 * 3_600_000,
+            "the day of the change is 23 h long"
+        );
         assert_eq!(nine.format(sun), "2025-03-30T09:00:00+02:00");
         // 02:30 does not exist on 2025-03-30 (02:00 → 03:00): it fires right after the
         // change, at 03:00 CEST, and at 02:30 again the next day.
@@ -849,13 +850,18 @@ mod schedule_tests {
             .next_after(ms("2025-10-25T12:00:00Z"))
             .unwrap();
         assert_eq!(first, ms("2025-10-26T00:30:00Z"));
-        assert_eq!(half_past_two.next_after(first), Some(ms("2025-10-27T01:30:00Z")));
+        assert_eq!(
+            half_past_two.next_after(first),
+            Some(ms("2025-10-27T01:30:00Z"))
+        );
     }
 
     #[test]
     fn execution_input_merges_the_configured_input() {
-        let s = schedule(json!({"cron": "0 0 * * * *", "timezone": "America/New_York",
-                                "input": {"report": "daily", "scheduled_at": "overridden"}}));
+        let s = schedule(
+            json!({"cron": "0 0 * * * *", "timezone": "America/New_York",
+                                "input": {"report": "daily", "scheduled_at": "overridden"}}),
+        );
         let input = s.execution_input(ms("2025-06-01T16:00:00Z"), ms("2025-06-01T16:00:00.042Z"));
         assert_eq!(
             input,
@@ -872,9 +878,15 @@ mod schedule_tests {
             (json!({"cron": "0 0 0 * * * 2030"}), "/cron"),
             (json!({"cron": "often"}), "/cron"),
             (json!({}), "/cron"),
-            (json!({"cron": "* * * * *", "timezone": "Mars/Olympus"}), "/timezone"),
+            (
+                json!({"cron": "* * * * *", "timezone": "Mars/Olympus"}),
+                "/timezone",
+            ),
             (json!({"cron": "* * * * *", "timezone": ""}), "/timezone"),
-            (json!({"cron": "* * * * *", "missed": "sometimes"}), "/missed"),
+            (
+                json!({"cron": "* * * * *", "missed": "sometimes"}),
+                "/missed",
+            ),
         ] {
             let e = ScheduleTrigger::parse_config(&config).unwrap_err();
             assert_eq!(e.kind, weft_core::ErrorKind::Config, "{config}");

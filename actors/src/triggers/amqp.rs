@@ -453,10 +453,7 @@ fn message_input(delivery: &Delivery, parse_json: bool) -> Value {
         .map(table_to_json)
         .unwrap_or_else(|| json!({}));
     input.insert("headers".into(), headers);
-    input.insert(
-        "routing_key".into(),
-        json!(delivery.routing_key.as_str()),
-    );
+    input.insert("routing_key".into(), json!(delivery.routing_key.as_str()));
     input.insert("exchange".into(), json!(delivery.exchange.as_str()));
     input.insert(
         "message_id".into(),
@@ -489,7 +486,9 @@ fn amqp_to_json(value: &AMQPValue) -> Value {
         AMQPValue::LongInt(n) => json!(n),
         AMQPValue::LongUInt(n) => json!(n),
         AMQPValue::LongLongInt(n) => json!(n),
-        AMQPValue::Float(f) => serde_json::Number::from_f64(f64::from(*f)).map_or(Value::Null, Value::Number),
+        AMQPValue::Float(f) => {
+            serde_json::Number::from_f64(f64::from(*f)).map_or(Value::Null, Value::Number)
+        }
         AMQPValue::Double(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
         AMQPValue::DecimalValue(d) => {
             let v = f64::from(d.value) / 10f64.powi(i32::from(d.scale));
@@ -516,11 +515,20 @@ mod tests {
     fn headers_become_json() {
         let mut t = FieldTable::default();
         t.insert(ShortString::from("n"), AMQPValue::LongInt(7));
-        t.insert(ShortString::from("s"), AMQPValue::LongString(LongString::from("x")));
+        t.insert(
+            ShortString::from("s"),
+            AMQPValue::LongString(LongString::from("x")),
+        );
         t.insert(
             ShortString::from("a"),
-            AMQPValue::FieldArray(FieldArray::from(vec![AMQPValue::Boolean(true), AMQPValue::Void])),
+            AMQPValue::FieldArray(FieldArray::from(vec![
+                AMQPValue::Boolean(true),
+                AMQPValue::Void,
+            ])),
         );
-        assert_eq!(table_to_json(&t), json!({"n": 7, "s": "x", "a": [true, null]}));
+        assert_eq!(
+            table_to_json(&t),
+            json!({"n": 7, "s": "x", "a": [true, null]})
+        );
     }
 }

@@ -421,10 +421,7 @@ mod tests {
     use serde_json::json;
 
     fn ms(rfc3339: &str) -> Millis {
-        rfc3339
-            .parse::<jiff::Timestamp>()
-            .unwrap()
-            .as_millisecond()
+        rfc3339.parse::<jiff::Timestamp>().unwrap().as_millisecond()
     }
 
     fn schedule(cron: &str, timezone: &str, missed: &str) -> Schedule {

@@ -18,6 +18,9 @@
 //! a finishing child brings it back from its snapshot.
 //!
 //! [`StoreCredentials`] hands nodes their credentials from the database, opened by the vault.
+//!
+//! [`triggers`] holds the services that start executions by themselves: the scheduler
+//! (`trigger.schedule`) and the AMQP consumers (`trigger.amqp`).
 
 mod bus;
 mod config;
@@ -29,6 +32,7 @@ mod manager;
 mod metrics;
 mod node;
 mod timers;
+pub mod triggers;
 mod workflows;
 
 pub use bus::{BusEvent, EventBus, ExecutionWatch, WatchError};

@@ -106,6 +106,8 @@ impl Registry {
         let mut nodes: Vec<Arc<dyn Node>> = vec![
             Arc::new(ManualTrigger),
             Arc::new(WebhookTrigger),
+            Arc::new(crate::trigger::ScheduleTrigger),
+            Arc::new(crate::trigger::AmqpTrigger),
             Arc::new(SetNode),
             Arc::new(TransformNode),
             Arc::new(FilterNode),

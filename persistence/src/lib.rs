@@ -26,6 +26,7 @@ mod common;
 mod error;
 mod model;
 pub mod postgres;
+mod schedule;
 pub mod sqlite;
 mod vault;
 mod writer;
@@ -34,6 +35,7 @@ pub use access::*;
 pub use error::StoreError;
 pub use model::*;
 pub use postgres::{PgStore, PgStoreOptions};
+pub use schedule::ScheduleFires;
 pub use sqlite::SqliteStore;
 pub use vault::{Vault, VaultError};
 pub use writer::{EventWriter, WriterOptions, WriterStats};
@@ -188,6 +190,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Non-terminal executions whose `wake_at <= now`, earliest first.
     async fn due_executions(&self, now: Millis, limit: u32) -> Result<Vec<ExecutionSummary>>;
+
+    // ---- schedule fires (trigger.schedule) ----------------------------------------------
+
+    /// The claims of schedule-trigger ticks ([`ScheduleFires`]); `None` for a store that
+    /// keeps none (then no scheduler can run on it). Both backends keep them.
+    fn schedule_fires(&self) -> Option<&dyn ScheduleFires> {
+        None
+    }
 }
 
 /// A store's database connections at one moment (all its pools together).

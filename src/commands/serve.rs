@@ -1,10 +1,12 @@
-//! `weft serve`: the engine with recovery, the REST API and health endpoints.
+//! `weft serve`: the engine with recovery, the trigger services (schedules, AMQP consumers),
+//! the REST API and health endpoints.
 
 use crate::settings::{LogFormat, Settings, init_logging};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use weft_actors::triggers::{AmqpConsumers, AmqpConsumersConfig, Scheduler, SchedulerConfig};
 use weft_actors::{Engine, StoreCredentials};
 
 #[derive(clap::Args)]
@@ -115,6 +117,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let engine = Engine::start(settings.engine.clone(), store, registry)
         .await
         .context("starting the engine")?;
+    // Executions nobody asks for: cron ticks (claimed in the database, so each tick fires once
+    // across instances) and AMQP messages.
+    let scheduler = Scheduler::start(engine.clone(), SchedulerConfig::default());
+    let consumers = AmqpConsumers::start(engine.clone(), AmqpConsumersConfig::default());
     let state = weft_gateway::AppState::build(weft_gateway::GatewayParts {
         engine: engine.clone(),
         db,
@@ -129,8 +135,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = engine.store().backend(), "weft is serving");
     eprintln!("Weft listening on http://{addr}");
-    weft_gateway::serve(listener, state, shutdown_signal()).await?;
+    let served = weft_gateway::serve(listener, state, shutdown_signal()).await;
+    // Triggers first, so nothing starts an execution on an engine that is stopping.
+    consumers.shutdown().await;
+    scheduler.shutdown().await;
     engine.shutdown().await;
+    served?;
     Ok(())
 }
 

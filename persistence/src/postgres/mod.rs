@@ -9,6 +9,7 @@
 
 mod access;
 mod queries;
+mod schedule;
 
 use crate::common::{
     BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
@@ -109,6 +110,10 @@ fn connect_error(err: StoreError, url: &str) -> StoreError {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn schedule_fires(&self) -> Option<&dyn crate::ScheduleFires> {
+        Some(self)
     }
 
     fn pool_stats(&self) -> PoolStats {

@@ -15,6 +15,7 @@
 
 mod access;
 mod queries;
+mod schedule;
 
 use crate::common::{
     BatchPlan, CreateOutcomes, CreatePlan, Created, Pending, PendingCreate, claim_refused_error,
@@ -157,6 +158,10 @@ fn connect_error(err: StoreError, url: &str) -> StoreError {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn schedule_fires(&self) -> Option<&dyn crate::ScheduleFires> {
+        Some(self)
     }
 
     fn pool_stats(&self) -> PoolStats {

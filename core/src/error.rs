@@ -79,6 +79,13 @@ impl NodeError {
         self
     }
 
+    /// The earliest a retry is worth making, in ms from the failure, when the failure says
+    /// (`details.retry_after_ms`, e.g. a circuit breaker that is open). The retry waits at
+    /// least that long, whatever its backoff says.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.details.as_ref()?.get("retry_after_ms")?.as_u64()
+    }
+
     /// The value a node with `on_error: continue | route` outputs instead of a result.
     pub fn to_output(&self) -> serde_json::Value {
         let mut e = serde_json::json!({"kind": self.kind, "message": self.message});

@@ -502,7 +502,9 @@ impl ExecutionState {
                             && n.retry.allows_retry_after(*attempt)
                             && self.data.cancel.is_none(),
                         n.on_error,
-                        n.retry.backoff_ms(*attempt, *seed),
+                        n.retry
+                            .backoff_ms(*attempt, *seed)
+                            .max(error.retry_after_ms().unwrap_or(0)),
                     ),
                     None => (false, OnError::Fail, 0),
                 };

@@ -21,9 +21,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use weft_core::{ErrorKind, NodeError};
 
+/// How long a call refused while a half-open probe is in flight waits before trying again.
+const PROBE_PATIENCE: Duration = Duration::from_millis(250);
+
 /// When a breaker opens and for how long.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreakerPolicy {
+    /// Off (the default): every call goes through and nothing is counted. On with
+    /// `WEFT_BREAKER_ENABLED=true`. Off by default because an open breaker turns a dependency
+    /// that fails every first try (a pattern retries handle well) into executions that use up
+    /// their attempts on refusals; operators who want fail-fast opt in.
+    pub enabled: bool,
     /// How far back outcomes count.
     pub window: Duration,
     /// Outcomes needed in the window before the breaker may open.
@@ -37,10 +45,11 @@ pub struct BreakerPolicy {
 impl Default for BreakerPolicy {
     fn default() -> Self {
         Self {
+            enabled: false,
             window: Duration::from_secs(30),
-            min_calls: 5,
+            min_calls: 20,
             failure_rate: 0.5,
-            open_for: Duration::from_secs(15),
+            open_for: Duration::from_secs(5),
         }
     }
 }
@@ -192,13 +201,23 @@ impl Breakers {
         host: &str,
         call: impl Future<Output = Result<T, NodeError>>,
     ) -> Result<T, NodeError> {
+        if !self.policy.enabled {
+            return call.await;
+        }
         let breaker = self.get(node_type, host);
         if let Err(r) = breaker.admit(Instant::now()) {
+            // While a probe is in flight, come back shortly rather than at once.
+            let retry_after = r.retry_after.max(PROBE_PATIENCE);
             return Err(NodeError::transient(format!(
                 "circuit open for {host}: recent calls from {node_type} failed; not calling it \
                  for another {} ms",
                 r.retry_after.as_millis()
-            )));
+            ))
+            .with_details(serde_json::json!({
+                "circuit": "open",
+                "host": host,
+                "retry_after_ms": retry_after.as_millis() as u64,
+            })));
         }
         let result = call.await;
         let healthy = match &result {
@@ -274,7 +293,7 @@ pub struct ResilienceOptions {
 }
 
 impl ResilienceOptions {
-    /// Defaults overridden by `WEFT_NODE_MAX_CONCURRENT`, `WEFT_NODE_MAX_CONCURRENT_BY_TYPE`
+    /// Defaults overridden by `WEFT_BREAKER_ENABLED`, `WEFT_NODE_MAX_CONCURRENT`, `WEFT_NODE_MAX_CONCURRENT_BY_TYPE`
     /// (`type=n,type=n`), `WEFT_BREAKER_MIN_CALLS`, `WEFT_BREAKER_FAILURE_RATE` (0–1),
     /// `WEFT_BREAKER_WINDOW_MS` and `WEFT_BREAKER_OPEN_MS`.
     pub fn from_env() -> Result<Self, String> {
@@ -297,6 +316,17 @@ impl ResilienceOptions {
                 .transpose()
         }
         let mut o = Self::default();
+        if let Some(v) = get("WEFT_BREAKER_ENABLED") {
+            o.breaker.enabled = match v.trim() {
+                "true" | "1" | "on" => true,
+                "false" | "0" | "off" => false,
+                other => {
+                    return Err(format!(
+                        "WEFT_BREAKER_ENABLED: `{other}` is not true or false"
+                    ));
+                }
+            };
+        }
         if let Some(n) = number::<usize>(&get, "WEFT_NODE_MAX_CONCURRENT")? {
             o.max_concurrent = n.max(1);
         }
@@ -350,6 +380,7 @@ mod tests {
 
     fn policy() -> BreakerPolicy {
         BreakerPolicy {
+            enabled: true,
             window: Duration::from_secs(10),
             min_calls: 4,
             failure_rate: 0.5,
@@ -433,6 +464,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert!(e.message.starts_with("circuit open for api.example"), "{e}");
+        assert!(e.retry_after_ms().is_some_and(|ms| ms > 0), "{e:?}");
         // Another type calling the same host has its own breaker.
         assert!(
             breakers
@@ -482,6 +514,12 @@ mod tests {
         let e = ResilienceOptions::from_lookup(env(&[("WEFT_NODE_MAX_CONCURRENT", "many")]))
             .unwrap_err();
         assert_eq!(e, "WEFT_NODE_MAX_CONCURRENT: `many` is not a valid number");
+        let off =
+            ResilienceOptions::from_lookup(env(&[("WEFT_BREAKER_ENABLED", "false")])).unwrap();
+        assert!(!off.breaker.enabled);
+        let e =
+            ResilienceOptions::from_lookup(env(&[("WEFT_BREAKER_ENABLED", "maybe")])).unwrap_err();
+        assert_eq!(e, "WEFT_BREAKER_ENABLED: `maybe` is not true or false");
     }
 
     #[tokio::test]

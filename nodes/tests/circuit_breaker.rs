@@ -64,6 +64,7 @@ async fn after_failures_calls_fail_fast_then_a_half_open_probe_recovers() {
         },
         resilience: ResilienceOptions {
             breaker: BreakerPolicy {
+                enabled: true,
                 window: Duration::from_secs(60),
                 min_calls: 3,
                 failure_rate: 0.5,
@@ -118,6 +119,7 @@ async fn a_failed_probe_keeps_it_open() {
         },
         resilience: ResilienceOptions {
             breaker: BreakerPolicy {
+                enabled: true,
                 window: Duration::from_secs(60),
                 min_calls: 2,
                 failure_rate: 1.0,

@@ -337,6 +337,45 @@ fn transient_failures_retry_with_backoff_then_on_error_applies() {
 }
 
 #[test]
+fn a_retry_waits_at_least_as_long_as_the_failure_asks() {
+    // A circuit breaker that is open says when calling again is worth it; the backoff
+    // (100 ms here) is stretched to that, never shortened.
+    struct Breaker(u32);
+    impl Outcomes for Breaker {
+        fn run(&mut self, t: &NodeTask) -> Result<(Value, Vec<String>), NodeError> {
+            if t.type_name == "http.request" {
+                self.0 += 1;
+                if self.0 <= 2 {
+                    let after = if self.0 == 1 { 5_000 } else { 10 };
+                    return Err(NodeError::transient("circuit open")
+                        .with_details(json!({"retry_after_ms": after})));
+                }
+                return Ok((json!({"status": 200}), vec!["main".to_string()]));
+            }
+            faithful(t)
+        }
+    }
+    let def = r#"{"name": "r", "nodes": [{"id": "start", "type": "trigger.manual"},
+          {"id": "call", "type": "http.request",
+           "retry": {"max_attempts": 3, "initial_interval_ms": 100, "jitter": "none"}}],
+         "edges": [{"from": "start", "to": "call"}]}"#;
+    let mut sim = Sim::new(def, json!({}));
+    sim.run(&mut Breaker(0));
+    assert_eq!(sim.state.status(), ExecutionStatus::Succeeded);
+    let sched: Vec<Millis> = sim
+        .log
+        .iter()
+        .filter(|e| matches!(e.event, Event::NodeScheduled { ref node, .. } if node == "call"))
+        .map(|e| e.at)
+        .collect();
+    assert_eq!(
+        sched.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>(),
+        vec![5_000, 200],
+        "5 s as asked, then the 200 ms backoff (longer than the 10 ms asked)"
+    );
+}
+
+#[test]
 fn waits_signals_and_cancellation() {
     let def = r#"{"name": "s", "nodes": [{"id": "start", "type": "trigger.manual"},
       {"id": "nap", "type": "flow.wait", "config": {"duration_ms": 1500}},

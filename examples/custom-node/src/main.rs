@@ -10,12 +10,13 @@ use weft_nodes::NodeOptions;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let args: Vec<String> = std::env::args().collect();
     let file = args
-        .next()
+        .get(1)
+        .cloned()
         .context("usage: weft-example-custom-node FILE [INPUT_JSON]")?;
-    let input = match args.next() {
-        Some(text) => serde_json::from_str(&text).context("INPUT_JSON is not JSON")?,
+    let input = match args.get(2) {
+        Some(text) => serde_json::from_str(text).context("INPUT_JSON is not JSON")?,
         None => serde_json::Value::Null,
     };
     let registry = Arc::new(weft_example_custom_node::registry(NodeOptions::from_env()?)?);

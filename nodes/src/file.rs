@@ -18,6 +18,7 @@
 //! (e-mail attachments, for one) confine them the same way.
 
 use crate::Node;
+use crate::config::kind_of;
 use crate::config::{object_schema, parse_config};
 use crate::http::HttpClient;
 use crate::options::NodeOptions;
@@ -657,17 +658,6 @@ impl Node for WriteNode {
         let shared = Arc::clone(&self.shared);
         let out = blocking(t, move || write(&shared, &config, &bytes)).await?;
         Ok(NodeOutput::main(out))
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

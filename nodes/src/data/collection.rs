@@ -5,6 +5,7 @@
 //! per workflow version and run against the node's context with `.item` and `.index` set to
 //! the item and its position.
 
+use crate::config::kind_of;
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};
 use async_trait::async_trait;
@@ -69,17 +70,6 @@ pub(crate) fn items_of(
             "invalid {type_name} config: /items: expected an array, got {}",
             kind_of(&other)
         ))),
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

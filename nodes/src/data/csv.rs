@@ -6,6 +6,7 @@
 //! Both are bounded (text size, row count) so a huge upload fails clearly instead of
 //! exhausting memory.
 
+use crate::config::kind_of;
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};
 use async_trait::async_trait;
@@ -330,17 +331,6 @@ impl Node for CsvNode {
             }
         };
         Ok(NodeOutput::main(output))
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -12,6 +12,7 @@
 //! five predefined entities and character references are resolved, and size and nesting
 //! depth are bounded. Parsing walks a stack, not recursion.
 
+use crate::config::kind_of;
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};
 use async_trait::async_trait;
@@ -282,17 +283,6 @@ impl Node for XmlNode {
             }
         };
         Ok(NodeOutput::main(output))
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -121,10 +121,7 @@ enum Format {
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        ChatNode::TYPE
-    ))
+    crate::config::config_error(ChatNode::TYPE, pointer, message)
 }
 
 fn parse_base_url(url: &str) -> Result<Url, String> {

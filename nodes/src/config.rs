@@ -25,6 +25,12 @@ pub fn object_schema(title: &str, properties: Value, required: &[&str]) -> Value
     schema
 }
 
+/// A `config` error naming the field, in the one format every node type uses:
+/// `invalid {type} config: {pointer}: {message}`.
+pub fn config_error(type_name: &str, pointer: &str, message: impl std::fmt::Display) -> NodeError {
+    NodeError::config(format!("invalid {type_name} config: {pointer}: {message}"))
+}
+
 /// Deserializes a rendered config into the node's typed config. The registry has checked it
 /// against the schema already; this is the second line of defence, so a mismatch between
 /// schema and struct still becomes a clear `config` error, never a panic.
@@ -36,10 +42,7 @@ pub fn parse_config<T: DeserializeOwned>(type_name: &str, config: &Value) -> Res
         } else {
             pointer
         };
-        NodeError::config(format!(
-            "invalid {type_name} config: {pointer}: {}",
-            e.inner()
-        ))
+        config_error(type_name, &pointer, e.inner())
     })
 }
 

@@ -160,10 +160,7 @@ struct JavaScriptConfig {
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        JavaScriptNode::TYPE
-    ))
+    crate::config::config_error(JavaScriptNode::TYPE, pointer, message)
 }
 
 impl JavaScriptNode {

@@ -90,10 +90,7 @@ const PARSE_ONLY: &[&str] = &["text", "trim", "flexible", "infer_types"];
 const WRITE_ONLY: &[&str] = &["items", "columns", "line_ending"];
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        CsvNode::TYPE
-    ))
+    crate::config::config_error(CsvNode::TYPE, pointer, message)
 }
 
 /// Problems the schema cannot express: fields of the other operation, and delimiter / quote

@@ -85,10 +85,7 @@ fn utc() -> String {
 }
 
 fn config_error(field: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: /{field}: {message}",
-        DateTimeNode::TYPE
-    ))
+    crate::config::config_error(DateTimeNode::TYPE, &format!("/{field}"), message)
 }
 
 fn permanent(field: &str, message: impl std::fmt::Display) -> NodeError {

@@ -81,10 +81,7 @@ const PARSE_ONLY: &[&str] = &["text"];
 const WRITE_ONLY: &[&str] = &["value", "root", "declaration", "indent"];
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        XmlNode::TYPE
-    ))
+    crate::config::config_error(XmlNode::TYPE, pointer, message)
 }
 
 fn permanent(message: impl std::fmt::Display) -> NodeError {

@@ -50,14 +50,7 @@ pub(crate) fn nodes(
 /// recently used one is dropped beyond that.
 pub const MAX_POOLS: usize = 32;
 
-/// A `config` error naming the field.
-pub(crate) fn config_error(
-    type_name: &str,
-    pointer: &str,
-    message: impl std::fmt::Display,
-) -> NodeError {
-    NodeError::config(format!("invalid {type_name} config: {pointer}: {message}"))
-}
+pub(crate) use crate::config::config_error;
 
 /// The connection URL from the credential the config names: its string value or its `url`
 /// field.

@@ -7,6 +7,7 @@
 //! details) unless `fail_on_errors` is false; GraphQL-over-HTTP servers that answer a bad
 //! query with a 4xx and a `{errors}` body get the same treatment.
 
+use super::parse_url;
 use super::{HttpCall, HttpClient};
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};
@@ -16,7 +17,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use url::Url;
 use weft_core::catalog::ConfigProblem;
 use weft_core::expr::Template;
 use weft_core::{ErrorKind, Jitter, NodeError, NodeSpec, Ports, RetryPolicy};
@@ -72,18 +72,7 @@ struct GraphqlAuth {
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        GraphqlNode::TYPE
-    ))
-}
-
-fn parse_url(url: &str) -> Result<Url, String> {
-    let url = Url::parse(url).map_err(|e| format!("{url:?} is not a valid URL ({e})"))?;
-    match url.scheme() {
-        "http" | "https" => Ok(url),
-        other => Err(format!("unsupported scheme `{other}`: use http or https")),
-    }
+    crate::config::config_error(GraphqlNode::TYPE, pointer, message)
 }
 
 /// The first few error messages of a GraphQL `errors` array, `; `-separated.

@@ -286,13 +286,11 @@ enum AuthScheme {
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        HttpRequest::TYPE
-    ))
+    crate::config::config_error(HttpRequest::TYPE, pointer, message)
 }
 
-fn parse_url(url: &str) -> Result<Url, String> {
+/// An http or https URL; the error says what is wrong with it.
+pub(crate) fn parse_url(url: &str) -> Result<Url, String> {
     let url = Url::parse(url).map_err(|e| format!("{url:?} is not a valid URL ({e})"))?;
     match url.scheme() {
         "http" | "https" => Ok(url),

@@ -82,14 +82,7 @@ fn default_retry() -> RetryPolicy {
     }
 }
 
-/// `invalid {type} config: {pointer}: {message}`.
-pub(crate) fn config_error(
-    type_name: &str,
-    pointer: &str,
-    message: impl std::fmt::Display,
-) -> NodeError {
-    NodeError::config(format!("invalid {type_name} config: {pointer}: {message}"))
-}
+pub(crate) use crate::config::config_error;
 
 /// For optional fields where an explicit `null` is a value (`payload: null` sends JSON null),
 /// unlike an absent field.

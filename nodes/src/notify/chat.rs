@@ -89,10 +89,7 @@ struct Fact {
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        ChatWebhookNode::TYPE
-    ))
+    crate::config::config_error(ChatWebhookNode::TYPE, pointer, message)
 }
 
 fn parse_url(url: &str) -> Result<Url, String> {

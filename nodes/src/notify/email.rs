@@ -630,10 +630,7 @@ struct Part {
 }
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        EmailSend::TYPE
-    ))
+    crate::config::config_error(EmailSend::TYPE, pointer, message)
 }
 
 /// Reads the attachment file `path` under `base` (blocking), at most `limit` bytes. Paths

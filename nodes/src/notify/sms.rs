@@ -64,10 +64,7 @@ fn default_base_url() -> String {
 type Check = fn(&str) -> Result<(), String>;
 
 fn config_error(pointer: &str, message: impl std::fmt::Display) -> NodeError {
-    NodeError::config(format!(
-        "invalid {} config: {pointer}: {message}",
-        SmsNode::TYPE
-    ))
+    crate::config::config_error(SmsNode::TYPE, pointer, message)
 }
 
 /// `+` and 2–15 digits, the first not 0 (ITU-T E.164).

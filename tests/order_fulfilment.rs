@@ -162,17 +162,7 @@ async fn the_order_fulfilment_example_runs_end_to_end() {
     let id = executions["items"][0]["id"].as_str().unwrap().to_string();
     let execution = server.execution(&id).await.unwrap();
     assert_eq!(execution["status"], "succeeded", "{execution}");
-    let events = server
-        .req(
-            reqwest::Method::GET,
-            &format!("/api/v1/executions/{id}/events?limit=500"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let events = server.events(&id).await.to_string();
     assert!(
         events.contains(&format!("order {order_id} confirmed: 5 units, total 90")),
         "{events}"

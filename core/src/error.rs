@@ -86,6 +86,17 @@ impl NodeError {
         self.details.as_ref()?.get("retry_after_ms")?.as_u64()
     }
 
+    /// Whether the attempt was refused before anything reached the target
+    /// (`details.refused: true`, e.g. an open circuit breaker). Nothing happened, so a node
+    /// with retries does not use up an attempt on it (see the state machine).
+    pub fn is_refusal(&self) -> bool {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("refused"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+
     /// The value a node with `on_error: continue | route` outputs instead of a result.
     pub fn to_output(&self) -> serde_json::Value {
         let mut e = serde_json::json!({"kind": self.kind, "message": self.message});

@@ -24,6 +24,12 @@ use std::sync::{Arc, OnceLock};
 /// Version of the snapshot format (the serialized [`StateData`]).
 pub const SNAPSHOT_FORMAT: u32 = 1;
 
+/// How long attempts refused before reaching their target (an open circuit breaker, see
+/// [`NodeError::is_refusal`]) stay free for a node with retries: such an attempt is retried
+/// when the refusal says, without using up one of `max_attempts`. A host down for longer
+/// than this makes refusals count again, so the node ends within its remaining attempts.
+pub const REFUSAL_PATIENCE_MS: Millis = 10 * 60_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
@@ -83,6 +89,13 @@ pub struct NodeRun {
     /// The seq of the event that ended it: orders the inputs of a join.
     #[serde(default)]
     pub done_seq: u64,
+    /// Attempts refused before reaching the target (an open circuit breaker) that did not
+    /// count against `max_attempts`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refused: u32,
+    /// When the current stretch of free refusals began (see [`REFUSAL_PATIENCE_MS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_since: Option<Millis>,
 }
 
 impl NodeRun {
@@ -96,6 +109,8 @@ impl NodeRun {
             wait: None,
             wake_at: None,
             done_seq: 0,
+            refused: 0,
+            refused_since: None,
         }
     }
 }
@@ -495,23 +510,53 @@ impl ExecutionState {
                 error,
                 seed,
             } => {
-                let (retry, on_error, backoff) = match self.locate(node) {
-                    Some(n) => (
-                        n.kind.is_task()
+                let (refused_before, refused_since) = self
+                    .data
+                    .nodes
+                    .get(node)
+                    .map_or((0, None), |r| (r.refused, r.refused_since));
+                let (retry, free, on_error, backoff) = match self.locate(node) {
+                    Some(n) => {
+                        let retryable = n.kind.is_task()
                             && error.kind.is_retryable()
-                            && n.retry.allows_retry_after(*attempt)
-                            && self.data.cancel.is_none(),
-                        n.on_error,
-                        n.retry
-                            .backoff_ms(*attempt, *seed)
-                            .max(error.retry_after_ms().unwrap_or(0)),
-                    ),
-                    None => (false, OnError::Fail, 0),
+                            && self.data.cancel.is_none();
+                        // A refusal costs nothing while the node has retries and the
+                        // patience lasts; without retries the node fails fast, which is what
+                        // its author asked for.
+                        let free = retryable
+                            && error.is_refusal()
+                            && n.retry.max_attempts > 1
+                            && refused_since
+                                .is_none_or(|since| at.saturating_sub(since) < REFUSAL_PATIENCE_MS);
+                        let spent = attempt.saturating_sub(refused_before + u32::from(free));
+                        let backoff = if free {
+                            error
+                                .retry_after_ms()
+                                .unwrap_or_else(|| n.retry.interval_ms(1))
+                        } else {
+                            n.retry
+                                .backoff_ms(spent.max(1), *seed)
+                                .max(error.retry_after_ms().unwrap_or(0))
+                        };
+                        (
+                            retryable && (free || n.retry.allows_retry_after(spent)),
+                            free,
+                            n.on_error,
+                            backoff,
+                        )
+                    }
+                    None => (false, false, OnError::Fail, 0),
                 };
                 self.update(node, |run, c| {
                     run.attempt = *attempt;
                     run.error = Some(error.clone());
                     run.wait = None;
+                    if free {
+                        run.refused += 1;
+                        run.refused_since.get_or_insert(at);
+                    } else if !error.is_refusal() {
+                        run.refused_since = None;
+                    }
                     if retry {
                         c.set(run, NodeStatus::Retrying);
                         run.wake_at = Some(at.saturating_add(backoff as i64));

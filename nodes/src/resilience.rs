@@ -1,11 +1,13 @@
-//! Resilience of node types that call out: a circuit breaker per (node type, target host) and
-//! a bulkhead per node type. The core's retry policy handles one activation failing; these
-//! protect the process and the target when many activations fail together.
+//! Resilience of node types that call out: a circuit breaker per (node type, target host and
+//! port) and a bulkhead per node type. The core's retry policy handles one activation failing;
+//! these protect the process and the target when many activations fail together.
 //!
 //! **Breaker.** Closed, it counts outcomes in a sliding window; once the window holds at least
 //! `min_calls` outcomes and the failure share reaches `failure_rate`, it opens: calls fail at
-//! once with a `transient` error (the activation's retry policy backs off and comes back),
-//! without touching the host. After `open_for`, one call is let through as a probe
+//! once with a `transient` error marked `refused` and saying `retry_after_ms`, without
+//! touching the host. A node without retries fails fast on it; a node with retries comes back
+//! when the refusal says, and the refused attempt does not use up one of its retries (for up
+//! to the core's `REFUSAL_PATIENCE_MS`). After `open_for`, one call is let through as a probe
 //! (half-open): success closes the breaker, failure opens it again. Only `transient` and
 //! `timeout` errors count as failures; a `config` or `permanent` error says nothing about the
 //! host's health.
@@ -27,10 +29,7 @@ const PROBE_PATIENCE: Duration = Duration::from_millis(250);
 /// When a breaker opens and for how long.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreakerPolicy {
-    /// Off (the default): every call goes through and nothing is counted. On with
-    /// `WEFT_BREAKER_ENABLED=true`. Off by default because an open breaker turns a dependency
-    /// that fails every first try (a pattern retries handle well) into executions that use up
-    /// their attempts on refusals; operators who want fail-fast opt in.
+    /// On by default; `WEFT_BREAKER_ENABLED=false` lets every call through uncounted.
     pub enabled: bool,
     /// How far back outcomes count.
     pub window: Duration,
@@ -45,7 +44,7 @@ pub struct BreakerPolicy {
 impl Default for BreakerPolicy {
     fn default() -> Self {
         Self {
-            enabled: false,
+            enabled: true,
             window: Duration::from_secs(30),
             min_calls: 20,
             failure_rate: 0.5,
@@ -215,6 +214,7 @@ impl Breakers {
             ))
             .with_details(serde_json::json!({
                 "circuit": "open",
+                "refused": true,
                 "host": host,
                 "retry_after_ms": retry_after.as_millis() as u64,
             })));
@@ -465,6 +465,7 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Transient);
         assert!(e.message.starts_with("circuit open for api.example"), "{e}");
         assert!(e.retry_after_ms().is_some_and(|ms| ms > 0), "{e:?}");
+        assert!(e.is_refusal(), "a refusal says so: {e:?}");
         // Another type calling the same host has its own breaker.
         assert!(
             breakers
@@ -496,6 +497,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(o.max_concurrent, 64);
+        assert!(o.breaker.enabled, "the breaker is on by default");
         assert_eq!(o.max_concurrent_by_type["code.javascript"], 2);
         assert_eq!(o.breaker.min_calls, 10);
         assert_eq!(o.breaker.failure_rate, 0.25);

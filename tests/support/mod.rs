@@ -194,6 +194,20 @@ impl Server {
         body["id"].as_str().unwrap().to_string()
     }
 
+    /// The first page (500) of an execution's events: `{items: [{seq, type, node_id, …}]}`.
+    pub async fn events(&self, id: &str) -> Value {
+        self.req(
+            reqwest::Method::GET,
+            &format!("/api/v1/executions/{id}/events?limit=500"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+    }
+
     pub async fn execution(&self, id: &str) -> Option<Value> {
         let r = self
             .req(reqwest::Method::GET, &format!("/api/v1/executions/{id}"))

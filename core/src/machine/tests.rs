@@ -375,6 +375,132 @@ fn a_retry_waits_at_least_as_long_as_the_failure_asks() {
     );
 }
 
+/// A target behind an open breaker: the first `refusals` calls are refused (nothing reached
+/// the host), then `failures` real failures, then success.
+struct Refusing {
+    calls: u32,
+    refusals: u32,
+    failures: u32,
+    retry_after_ms: u64,
+}
+
+impl Outcomes for Refusing {
+    fn run(&mut self, t: &NodeTask) -> Result<(Value, Vec<String>), NodeError> {
+        if t.type_name != "http.request" {
+            return faithful(t);
+        }
+        self.calls += 1;
+        if self.calls <= self.refusals {
+            return Err(NodeError::transient("circuit open").with_details(
+                json!({"circuit": "open", "refused": true, "retry_after_ms": self.retry_after_ms}),
+            ));
+        }
+        if self.calls <= self.refusals + self.failures {
+            return Err(NodeError::transient("503"));
+        }
+        Ok((json!({"status": 200}), vec!["main".to_string()]))
+    }
+}
+
+fn call_with_retry(max_attempts: u32) -> String {
+    format!(
+        r#"{{"name": "r", "nodes": [{{"id": "start", "type": "trigger.manual"}},
+          {{"id": "call", "type": "http.request",
+            "retry": {{"max_attempts": {max_attempts}, "initial_interval_ms": 100, "jitter": "none"}}}}],
+         "edges": [{{"from": "start", "to": "call"}}]}}"#
+    )
+}
+
+fn call_gaps(sim: &Sim) -> Vec<Millis> {
+    let at: Vec<Millis> = sim
+        .log
+        .iter()
+        .filter(|e| matches!(e.event, Event::NodeScheduled { ref node, .. } if node == "call"))
+        .map(|e| e.at)
+        .collect();
+    at.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[test]
+fn refused_attempts_do_not_use_up_a_nodes_retries() {
+    // Five refusals, then the two real failures that two of three attempts allow, then
+    // success: the refusals were free, so the node still succeeds.
+    let mut sim = Sim::new(&call_with_retry(3), json!({}));
+    let mut target = Refusing {
+        calls: 0,
+        refusals: 5,
+        failures: 2,
+        retry_after_ms: 1_000,
+    };
+    sim.run(&mut target);
+    assert_eq!(sim.state.status(), ExecutionStatus::Succeeded);
+    assert_eq!(target.calls, 8);
+    assert_eq!(
+        call_gaps(&sim),
+        vec![1_000, 1_000, 1_000, 1_000, 1_000, 100, 200],
+        "refusals come back when the breaker says; real failures keep their own backoff"
+    );
+    assert_eq!(sim.state.data().nodes["call"].refused, 5);
+}
+
+#[test]
+fn a_refusal_fails_a_node_without_retries_at_once() {
+    let mut sim = Sim::new(&call_with_retry(1), json!({}));
+    let mut target = Refusing {
+        calls: 0,
+        refusals: u32::MAX,
+        failures: 0,
+        retry_after_ms: 1_000,
+    };
+    sim.run(&mut target);
+    assert_eq!(sim.state.status(), ExecutionStatus::Failed);
+    assert_eq!(target.calls, 1);
+}
+
+#[test]
+fn refusals_count_again_once_the_patience_is_over() {
+    // A host that stays refused: free refusals every minute for the patience (10 min), then
+    // each refusal is an attempt, and the node fails after its remaining two.
+    let mut sim = Sim::new(&call_with_retry(3), json!({}));
+    let mut target = Refusing {
+        calls: 0,
+        refusals: u32::MAX,
+        failures: 0,
+        retry_after_ms: 60_000,
+    };
+    sim.run(&mut target);
+    assert_eq!(sim.state.status(), ExecutionStatus::Failed);
+    let free = (REFUSAL_PATIENCE_MS / 60_000) as u32;
+    assert_eq!(target.calls, free + 3);
+    assert_eq!(sim.state.data().nodes["call"].refused, free);
+}
+
+#[test]
+fn a_real_failure_restarts_the_refusal_patience() {
+    // Refused for 9 minutes, one real failure, refused for 9 more: still within patience,
+    // because the host answered in between.
+    let mut sim = Sim::new(&call_with_retry(3), json!({}));
+    struct Intermittent(u32);
+    impl Outcomes for Intermittent {
+        fn run(&mut self, t: &NodeTask) -> Result<(Value, Vec<String>), NodeError> {
+            if t.type_name != "http.request" {
+                return faithful(t);
+            }
+            self.0 += 1;
+            match self.0 {
+                10 => Err(NodeError::transient("503")),
+                n if n < 20 => Err(NodeError::transient("circuit open")
+                    .with_details(json!({"refused": true, "retry_after_ms": 60_000}))),
+                _ => Ok((json!({"status": 200}), vec!["main".to_string()])),
+            }
+        }
+    }
+    let mut target = Intermittent(0);
+    sim.run(&mut target);
+    assert_eq!(sim.state.status(), ExecutionStatus::Succeeded);
+    assert_eq!(target.0, 20);
+}
+
 #[test]
 fn waits_signals_and_cancellation() {
     let def = r#"{"name": "s", "nodes": [{"id": "start", "type": "trigger.manual"},

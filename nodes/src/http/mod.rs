@@ -171,7 +171,11 @@ impl HttpClient {
                 _ => NodeError::permanent(refusal.to_string()),
             });
         }
-        let host = call.url.host_str().unwrap_or_default().to_string();
+        // Host and port: two services on one machine fail independently.
+        let host = match call.url.port_or_known_default() {
+            Some(port) => format!("{}:{port}", call.url.host_str().unwrap_or_default()),
+            None => call.url.host_str().unwrap_or_default().to_string(),
+        };
         let timeout = call.timeout;
         let target = format!("{} {}", call.method, redact(&call.url));
         input

@@ -314,3 +314,58 @@ async fn the_server_reads_what_the_cli_wrote() {
     assert_eq!(items[0]["version"], 2);
     assert!(!server.log().contains(&secret));
 }
+
+/// Stores a credential the way builds before envelopes did: the single-key format, version 1.
+async fn store_legacy(cli: &Cli, name: &str, value: &str) {
+    let vault = weft_persistence::Vault::load(None, &cli.dir.path().join("master.key")).unwrap();
+    let db = weft_persistence::connect_database(&cli.url).await.unwrap();
+    db.create_credential(weft_persistence::NewCredential {
+        id: uuid::Uuid::now_v7(),
+        name: name.into(),
+        kind: "http.bearer".into(),
+        sealed: vault.seal(serde_json::to_string(value).unwrap().as_bytes()),
+        created_by: uuid::Uuid::nil(),
+        now: 1,
+    })
+    .await
+    .unwrap();
+}
+
+fn version_of(cli: &Cli, name: &str) -> Value {
+    cli.list()
+        .into_iter()
+        .find(|c| c["name"] == name)
+        .map(|c| c["version"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_credentials_are_resealed_by_the_command_and_at_start() {
+    let cli = Cli::new();
+    // A current credential first: it also creates the key file.
+    let o = cli.run_with_stdin(&["create", "current", "--kind", "k", "--value-stdin"], "v");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let secret = canary();
+    store_legacy(&cli, "old", &secret).await;
+
+    let o = cli.run(&["reseal"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "resealed 1 of 2 credentials"
+    );
+    assert_no_leak(&o, &secret);
+    assert_eq!(version_of(&cli, "old"), json!(2));
+    assert_eq!(version_of(&cli, "current"), json!(1));
+    let o = cli.run(&["reseal"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "resealed 0 of 2 credentials"
+    );
+
+    // `weft serve` does the same at start.
+    store_legacy(&cli, "older", &secret).await;
+    let server = Server::start(&cli.url, cli.dir.path()).await;
+    assert_eq!(version_of(&cli, "older"), json!(2));
+    assert!(!server.log().contains(&secret));
+}

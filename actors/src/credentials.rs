@@ -225,6 +225,61 @@ pub async fn update_credential(
     }
 }
 
+/// What [`reseal_legacy_credentials`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealReport {
+    /// Credentials looked at.
+    pub total: usize,
+    /// Legacy values now stored as envelopes (each one version up).
+    pub resealed: usize,
+    /// Names of legacy values this vault's key cannot open (sealed under another key);
+    /// left as they are.
+    pub unreadable: Vec<String>,
+}
+
+/// Stores every credential still sealed in the legacy single-key format (builds before
+/// envelopes) again as an envelope for its next version, so [`StoreCredentials`], which
+/// refuses legacy values, can open it. Idempotent; safe beside other writers: a credential
+/// whose secret changed meanwhile was written as an envelope by that writer and is skipped.
+pub async fn reseal_legacy_credentials(
+    db: &dyn AccessStore,
+    vault: &Vault,
+    now: Millis,
+) -> Result<ResealReport, StoreError> {
+    let mut report = ResealReport::default();
+    for rec in db.list_credentials().await? {
+        report.total += 1;
+        let secret = match db.get_credential_secret(rec.id).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound { .. }) => continue, // deleted meanwhile
+            Err(e) => return Err(e),
+        };
+        let next = secret.version + 1;
+        let sealed = match vault.reseal_legacy_credential(rec.id, next, &secret.sealed) {
+            Ok(Some(sealed)) => sealed,
+            Ok(None) => continue,
+            Err(_) => {
+                report.unreadable.push(rec.name);
+                continue;
+            }
+        };
+        let update = CredentialUpdate {
+            name: None,
+            kind: None,
+            secret: Some(CredentialSecret {
+                version: next,
+                sealed,
+            }),
+        };
+        match db.update_credential(rec.id, update, now).await {
+            Ok(_) => report.resealed += 1,
+            Err(StoreError::Conflict(_) | StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,58 +359,66 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn legacy_values_open_and_are_resealed_on_change() {
+    async fn legacy_values_are_refused_until_resealed() {
         let (db, _dir) = store().await;
         let vault = Vault::from_key([5; 32]);
-        // As an older build stored it: the single-key format, version 1 by the migration.
-        let id = Uuid::now_v7();
-        db.create_credential(NewCredential {
-            id,
-            name: "legacy".into(),
+        // As an older build stored them: the single-key format, version 1 by the migration.
+        let legacy = |name: &str, vault: &Vault| NewCredential {
+            id: Uuid::now_v7(),
+            name: name.into(),
             kind: "k".into(),
             sealed: vault.seal(br#"{"token":"old-format"}"#),
             created_by: Uuid::nil(),
             now: 1,
-        })
+        };
+        let old = db
+            .create_credential(legacy("legacy", &vault))
+            .await
+            .unwrap();
+        db.create_credential(legacy("other-key", &Vault::from_key([9; 32])))
+            .await
+            .unwrap();
+        create_credential(
+            db.as_ref(),
+            &vault,
+            "current".into(),
+            "k".into(),
+            &json!("envelope"),
+            Uuid::nil(),
+            1,
+        )
         .await
         .unwrap();
         let source = StoreCredentials::new(db.clone(), vault.clone());
+        let err = source.credential("legacy").await.unwrap_err();
+        assert!(err.to_string().contains("weft credentials reseal"), "{err}");
+
+        let report = reseal_legacy_credentials(db.as_ref(), &vault, 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            report,
+            ResealReport {
+                total: 3,
+                resealed: 1,
+                unreadable: vec!["other-key".to_string()],
+            }
+        );
+        let secret = db.get_credential_secret(old.id).await.unwrap();
+        assert_eq!((secret.version, secret.sealed[0]), (2, 2));
         assert_eq!(
             source.credential("legacy").await.unwrap(),
             json!({"token": "old-format"})
         );
-        // A rename keeps the stored bytes; a new value is an envelope for version 2.
-        update_credential(
-            db.as_ref(),
-            &vault,
-            id,
-            CredentialInput {
-                name: Some("renamed".into()),
-                ..Default::default()
-            },
-            2,
-        )
-        .await
-        .unwrap();
-        assert_eq!(db.get_credential_secret(id).await.unwrap().sealed[0], 1);
-        update_credential(
-            db.as_ref(),
-            &vault,
-            id,
-            CredentialInput {
-                value: Some(json!("new-format")),
-                ..Default::default()
-            },
-            3,
-        )
-        .await
-        .unwrap();
-        let secret = db.get_credential_secret(id).await.unwrap();
-        assert_eq!((secret.version, secret.sealed[0]), (2, 2));
         assert_eq!(
-            source.credential("renamed").await.unwrap(),
-            json!("new-format")
+            source.credential("current").await.unwrap(),
+            json!("envelope")
         );
+        // Nothing left to do the second time.
+        let again = reseal_legacy_credentials(db.as_ref(), &vault, 3)
+            .await
+            .unwrap();
+        assert_eq!(again.resealed, 0);
     }
 
     #[tokio::test]

@@ -3,9 +3,11 @@
 //!
 //! Two formats, told apart by their first byte:
 //!
-//! - **v1** ([`Vault::seal`], TOTP secrets and credentials written by older builds): AES-256-GCM
-//!   under the master key with a fresh random 96-bit nonce:
-//!   `1 ‖ nonce (12) ‖ ciphertext ‖ tag (16)`.
+//! - **v1** ([`Vault::seal`], TOTP secrets and tokens): AES-256-GCM under the master key with a
+//!   fresh random 96-bit nonce: `1 ‖ nonce (12) ‖ ciphertext ‖ tag (16)`. Builds before
+//!   envelopes sealed credentials this way too; such a value is bound to no credential, so
+//!   [`Vault::open_credential`] refuses it and [`Vault::reseal_legacy_credential`] turns it
+//!   into an envelope (`weft serve` does so for every credential at start).
 //! - **v2** ([`Vault::seal_credential`], node credentials): envelope encryption. Every
 //!   credential version gets a fresh random 256-bit data key; the secret is encrypted under the
 //!   data key, and the data key is wrapped (encrypted) under the master key, both with
@@ -78,6 +80,12 @@ pub enum VaultError {
     Truncated { len: usize },
     #[error("sealed value has unknown format version {0}: written by a newer build?")]
     UnknownVersion(u8),
+    /// A credential still in the single-key format of builds before envelopes.
+    #[error(
+        "credential is sealed in the legacy single-key format; `weft serve` reseals such \
+         values at start, or run `weft credentials reseal`"
+    )]
+    LegacyCredential,
     /// Decryption failed: another key sealed it, the bytes were changed, or (credentials) it
     /// was sealed for another credential or version.
     #[error(
@@ -176,10 +184,30 @@ impl Vault {
         sealed
     }
 
+    /// A credential value in the legacy v1 format sealed again as an envelope for
+    /// `next_version` of credential `id`, or `None` when `sealed` is not a legacy value. The
+    /// plaintext stays inside this call. A v1 value sealed with another key is
+    /// [`VaultError::Unauthentic`].
+    pub fn reseal_legacy_credential(
+        &self,
+        id: Uuid,
+        next_version: u32,
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>, VaultError> {
+        if sealed.first() != Some(&FORMAT_V1) {
+            return Ok(None);
+        }
+        let mut plaintext = self.open(sealed)?;
+        let resealed = self.seal_credential(id, next_version, &plaintext);
+        plaintext.fill(0);
+        Ok(Some(resealed))
+    }
+
     /// Opens version `version` of credential `id`: a v2 value sealed for exactly this id and
-    /// version, or a legacy v1 value (credentials stored by builds before envelopes; they are
-    /// written as v2 the next time their secret changes). A value sealed for another
-    /// credential or version is [`VaultError::Unauthentic`].
+    /// version. A value sealed for another credential or version is
+    /// [`VaultError::Unauthentic`]; a legacy v1 value is [`VaultError::LegacyCredential`],
+    /// because it is bound to no credential (a v1 TOTP secret copied into a credential's row
+    /// would otherwise open as that credential).
     pub fn open_credential(
         &self,
         id: Uuid,
@@ -188,7 +216,7 @@ impl Vault {
     ) -> Result<Vec<u8>, VaultError> {
         match sealed.first() {
             None => Err(VaultError::Truncated { len: 0 }),
-            Some(&FORMAT_V1) => self.open(sealed),
+            Some(&FORMAT_V1) => Err(VaultError::LegacyCredential),
             Some(&FORMAT_V2) => {
                 if sealed.len() < ENVELOPE_HEADER_LEN + NONCE_LEN + TAG_LEN {
                     return Err(VaultError::Truncated { len: sealed.len() });
@@ -528,16 +556,33 @@ mod tests {
     }
 
     #[test]
-    fn legacy_v1_credentials_still_open() {
+    fn legacy_v1_credentials_are_refused_until_resealed() {
         let v = vault(7);
         let legacy = v.seal(br#""old token""#);
+        assert!(matches!(
+            v.open_credential(cred_id(4), 1, &legacy),
+            Err(VaultError::LegacyCredential)
+        ));
+        let resealed = v
+            .reseal_legacy_credential(cred_id(4), 2, &legacy)
+            .unwrap()
+            .expect("a legacy value is resealed");
+        assert_eq!(resealed[0], FORMAT_V2);
         assert_eq!(
-            v.open_credential(cred_id(4), 1, &legacy).unwrap(),
+            v.open_credential(cred_id(4), 2, &resealed).unwrap(),
             br#""old token""#
         );
-        // Still authenticated by the master key.
+        // Bound to its credential and version like any envelope.
+        assert!(v.open_credential(cred_id(4), 1, &resealed).is_err());
+        assert!(v.open_credential(cred_id(5), 2, &resealed).is_err());
+        // An envelope is left alone; a legacy value of another key is not opened.
+        assert_eq!(
+            v.reseal_legacy_credential(cred_id(4), 3, &resealed)
+                .unwrap(),
+            None
+        );
         assert!(matches!(
-            vault(8).open_credential(cred_id(4), 1, &legacy),
+            vault(8).reseal_legacy_credential(cred_id(4), 2, &legacy),
             Err(VaultError::Unauthentic)
         ));
     }

@@ -1,4 +1,4 @@
-//! `weft credentials list|create|update|delete`: node credentials, straight in the configured
+//! `weft credentials list|create|update|delete|reseal`: node credentials, straight in the configured
 //! database (the same settings as `weft serve`: `--config`, `WEFT_*`, `--database-url`), sealed
 //! with the same vault key (`WEFT_MASTER_KEY` or the key file in the data directory).
 //!
@@ -81,6 +81,9 @@ enum CredentialsCommand {
         /// The credential's id or name.
         credential: String,
     },
+    /// Seal credentials stored by builds before envelopes again as envelopes (each goes up
+    /// one version). `weft serve` does this at start; nodes refuse the old format.
+    Reseal,
 }
 
 /// Why the command stopped: bad usage (exit 2) or a failure (exit 1).
@@ -292,6 +295,25 @@ async fn execute(settings: &Settings, command: CredentialsCommand) -> Result<(),
             db.delete_credential(found.id).await.map_err(store_error)?;
             audit(db.as_ref(), "delete", &found, 204).await;
             println!("deleted credential `{}` ({})", found.name, found.id);
+        }
+        CredentialsCommand::Reseal => {
+            let vault = vault_for_cli(settings)?;
+            let db = open_database(settings).await?;
+            let report =
+                store::reseal_legacy_credentials(db.as_ref(), &vault, weft_actors::now_ms())
+                    .await
+                    .map_err(store_error)?;
+            println!(
+                "resealed {} of {} credentials",
+                report.resealed, report.total
+            );
+            if !report.unreadable.is_empty() {
+                return Err(Failure::Failed(anyhow::anyhow!(
+                    "{} legacy credential(s) cannot be opened with this master key: {}",
+                    report.unreadable.len(),
+                    report.unreadable.join(", ")
+                )));
+            }
         }
     }
     Ok(())

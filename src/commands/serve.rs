@@ -110,6 +110,27 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         })?;
     // Nodes open their credentials from this database with the gateway's vault key.
     let vault = super::credentials::vault(&settings).context("the master key")?;
+    // Credentials older builds sealed without an envelope become envelopes before any node
+    // asks for one (nodes refuse the old format).
+    let resealed = weft_actors::credentials::reseal_legacy_credentials(
+        db.as_ref(),
+        &vault,
+        weft_actors::now_ms(),
+    )
+    .await
+    .context("resealing legacy credentials")?;
+    if resealed.resealed > 0 {
+        tracing::info!(
+            resealed = resealed.resealed,
+            "legacy credentials sealed again as envelopes"
+        );
+    }
+    if !resealed.unreadable.is_empty() {
+        tracing::warn!(
+            credentials = ?resealed.unreadable,
+            "legacy credentials this master key cannot open; nodes using them will fail"
+        );
+    }
     let mut registry = super::registry()?;
     registry.set_credentials(Arc::new(StoreCredentials::new(db.clone(), vault)));
     let registry = Arc::new(registry);

@@ -16,7 +16,7 @@
 //! Several instances consume the same queue side by side: the broker hands each message to
 //! one of them.
 
-use super::{idempotency_key, trigger_nodes};
+use super::{TriggerIndex, idempotency_key};
 use crate::engine::{Engine, StartRequest};
 use base64::Engine as _;
 use futures::StreamExt;
@@ -86,6 +86,7 @@ impl AmqpConsumers {
             stats: stats.clone(),
             consumers: HashMap::new(),
             reported: HashSet::new(),
+            index: TriggerIndex::new(AmqpTrigger::TYPE),
         };
         let task = tokio::spawn(supervisor.run(stopped));
         AmqpConsumers {
@@ -139,6 +140,7 @@ struct Supervisor {
     consumers: HashMap<Key, Consumer>,
     /// Invalid configs already logged, by workflow version.
     reported: HashSet<(Key, u32)>,
+    index: TriggerIndex,
 }
 
 impl Supervisor {
@@ -165,7 +167,7 @@ impl Supervisor {
     }
 
     async fn refresh(&mut self) {
-        let nodes = match trigger_nodes(self.engine.store(), AmqpTrigger::TYPE).await {
+        let nodes = match self.index.refresh(self.engine.store()).await {
             Ok(n) => n,
             Err(e) => {
                 warn!(error = %e, "amqp triggers: could not read the workflows; keeping the consumers");

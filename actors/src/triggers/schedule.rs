@@ -1,6 +1,6 @@
 //! The scheduler: fires `trigger.schedule` nodes.
 //!
-//! One task per instance. Every `refresh` it reads the latest version of every workflow and
+//! One task per instance. Every `refresh` it looks at the latest version of every workflow and
 //! keeps one entry per (workflow, schedule node) with a cursor: the time up to which it has
 //! dealt with the schedule's ticks. Between refreshes it sleeps until the earliest next tick.
 //! At a tick it *claims* the tick in the store (`schedule_fires`, primary key
@@ -18,7 +18,7 @@
 //!
 //! The tick computation is pure ([`ticks_to_fire`]) and the clock is read in one place.
 
-use super::{idempotency_key, trigger_nodes};
+use super::{TriggerIndex, idempotency_key};
 use crate::engine::{Engine, StartRequest};
 use crate::now_ms;
 use std::collections::{HashMap, HashSet};
@@ -145,6 +145,7 @@ impl Scheduler {
             stats: stats.clone(),
             entries: HashMap::new(),
             reported: HashSet::new(),
+            index: TriggerIndex::new(ScheduleTrigger::TYPE),
         };
         let task = tokio::spawn(run.run(stopped));
         Scheduler {
@@ -181,6 +182,7 @@ struct Run {
     entries: HashMap<Key, Entry>,
     /// Invalid configs already logged, by workflow version.
     reported: HashSet<(Key, u32)>,
+    index: TriggerIndex,
 }
 
 impl Run {
@@ -237,7 +239,7 @@ impl Run {
 
     /// Re-reads the schedule nodes of every workflow's latest version.
     async fn refresh(&mut self) {
-        let nodes = match trigger_nodes(self.engine.store(), ScheduleTrigger::TYPE).await {
+        let nodes = match self.index.refresh(self.engine.store()).await {
             Ok(n) => n,
             Err(e) => {
                 warn!(error = %e, "scheduler: could not read the workflows; keeping the schedules it had");

@@ -290,6 +290,7 @@ impl Node for ChatNode {
                     },
                     "credential": {
                         "type": "string",
+                        "x-weft-widget": "credential",
                         "title": "API key credential",
                         "description": "Id or name of a credential holding the API key \
                                         (sent as a bearer token): a string, or an object with \

@@ -635,6 +635,7 @@ impl Node for AmqpTrigger {
                 json!({
                     "credential": {
                         "type": "string",
+                        "x-weft-widget": "credential",
                         "title": "Credential",
                         "description": "Id or name of the credential holding the broker URL \
                                         (`amqp://user:password@host:5672/vhost`, or amqps://): \

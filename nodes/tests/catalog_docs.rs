@@ -50,3 +50,52 @@ fn docs_nodes_md_is_generated_from_the_current_catalog() {
          (or this test with WEFT_UPDATE_DOCS=1)"
     );
 }
+
+/// Every `properties` entry named `credential`, at any depth of `schema`, by JSON pointer.
+fn credential_fields<'a>(
+    schema: &'a serde_json::Value,
+    at: String,
+    out: &mut Vec<(String, &'a serde_json::Value)>,
+) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                let here = format!("{at}/{key}");
+                if key == "properties"
+                    && let Some(c) = value.get("credential")
+                {
+                    out.push((format!("{here}/credential"), c));
+                }
+                credential_fields(value, here, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                credential_fields(item, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn credential_fields_are_marked_for_the_designers_picker() {
+    let r = registry();
+    let mut found = 0;
+    for s in r.specs() {
+        let mut fields = Vec::new();
+        credential_fields(&s.schema, String::new(), &mut fields);
+        for (pointer, field) in fields {
+            found += 1;
+            assert_eq!(
+                field["x-weft-widget"], "credential",
+                "{} {pointer}: a credential field without the designer's marker",
+                s.type_name
+            );
+        }
+    }
+    assert!(
+        found >= 10,
+        "only {found} credential fields: did the walk miss some?"
+    );
+}

@@ -296,6 +296,7 @@ fn schema() -> Value {
         json!({
             "credential": {
                 "type": "string",
+                "x-weft-widget": "credential",
                 "title": "Credential",
                 "description": "Id or name of the credential holding the Redis URL: a \
                                 string, or an object with a `url`, e.g. \

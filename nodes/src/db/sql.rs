@@ -308,6 +308,7 @@ fn schema<D: Dialect>() -> Value {
         json!({
             "credential": {
                 "type": "string",
+                "x-weft-widget": "credential",
                 "title": "Credential",
                 "description": format!(
                     "Id or name of the credential holding the connection URL: a string, or \

@@ -239,6 +239,7 @@ impl Node for GraphqlNode {
                         "properties": {
                             "credential": {
                                 "type": "string",
+                                "x-weft-widget": "credential",
                                 "title": "Credential",
                                 "description": "Id or name of a credential holding the token: \
                                                 a string, or an object with `token`.",

@@ -669,6 +669,7 @@ impl Node for HttpRequest {
                         "properties": {
                             "credential": {
                                 "type": "string",
+                                "x-weft-widget": "credential",
                                 "title": "Credential",
                                 "description": "Id or name of the credential.",
                                 "minLength": 1

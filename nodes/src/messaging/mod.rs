@@ -365,6 +365,7 @@ impl<T> LinkCache<T> {
 fn credential_schema(protocol: &str, example: &str, note: &str) -> Value {
     json!({
         "type": "string",
+        "x-weft-widget": "credential",
         "title": "Credential",
         "description": format!(
             "Id or name of the credential holding the {protocol} connection: a URL such as \

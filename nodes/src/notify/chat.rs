@@ -277,6 +277,7 @@ impl Node for ChatWebhookNode {
                     },
                     "credential": {
                         "type": "string",
+                        "x-weft-widget": "credential",
                         "title": "Webhook credential",
                         "description": "Id or name of a credential holding the webhook URL: \
                                         a string, or an object with `url`. Set this or `url`, \

@@ -872,6 +872,7 @@ fn schema() -> Value {
         json!({
             "credential": {
                 "type": "string",
+                "x-weft-widget": "credential",
                 "title": "Credential",
                 "description": "Id or name of the credential holding the SMTP server: a URL \
                                 such as `smtp://user:pass@mail.example.com:587` (STARTTLS) or \

@@ -217,6 +217,7 @@ impl Node for SmsNode {
                     },
                     "credential": {
                         "type": "string",
+                        "x-weft-widget": "credential",
                         "title": "Credential",
                         "description": "Id or name of a credential with `account_sid` and \
                                         `auth_token` (HTTP basic auth). Never appears in \

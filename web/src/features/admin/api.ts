@@ -63,9 +63,10 @@ export function useRevokeApiKey() {
 
 // ---- credentials (editor) ----
 
-export function useCredentials() {
+export function useCredentials(enabled = true) {
   return useQuery({
     queryKey: keys.credentials,
+    enabled,
     queryFn: async () => (await call(() => api.GET("/api/v1/credentials"))).items,
   });
 }

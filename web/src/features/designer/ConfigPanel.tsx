@@ -10,7 +10,9 @@ import { Button } from "@/components/ui/button";
 import { FormField } from "@/components/ui/form";
 import { Input, Label, Textarea } from "@/components/ui/input";
 import { accentFor, isLoopType, NodeTypeIcon } from "@/features/canvas";
+import { useCredentials } from "@/features/admin/api";
 import { errorText } from "@/features/auth/errors";
+import { useRole } from "@/features/auth/roles";
 import { parseTags } from "@/features/workflows/api";
 import { Help, Messages } from "./schema-form/Help";
 import { SchemaForm } from "./schema-form/SchemaForm";
@@ -146,15 +148,18 @@ function NodeConfig({ id, canTest }: { id: string; canTest: boolean }) {
   const located = useDesigner(useShallow((s) => s.problems.list.filter((p) => p.nodeId === id)));
   const nodeIds = useDesigner(useShallow((s) => s.nodes.map((n) => n.id)));
   const testExpression = useTestExpression(id);
+  // Editors may list credentials (names and kinds, never values): credential fields offer them.
+  const credentials = useCredentials(useRole().can("editor")).data;
 
   const ctx = useMemo<SchemaFormContextValue>(
     () => ({
       idPrefix: `cfg-${id}`,
       errors: (path, nested) => fieldMessages(byField, path, nested),
       nodeIds: nodeIds.filter((n) => n !== id),
+      credentials,
       testExpression: canTest ? testExpression : undefined,
     }),
-    [id, byField, nodeIds, canTest, testExpression],
+    [id, byField, nodeIds, credentials, canTest, testExpression],
   );
 
   if (!def) return null;

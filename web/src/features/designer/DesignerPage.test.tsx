@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import { renderWithProviders } from "@/test/render";
 import { me, mockApi, problem, signIn, type ApiMock } from "@/test/mockApi";
 import { installReactFlowDomShims } from "@/features/canvas/testing";
@@ -189,6 +189,32 @@ describe("DesignerPage", () => {
     expect(await screen.findByTestId("node-util_log")).toBeInTheDocument();
     await user.keyboard("?");
     expect(await screen.findByRole("dialog", { name: "Keyboard shortcuts" })).toBeInTheDocument();
+  });
+
+  it("offers an editor the stored credentials in a node's credential field", async () => {
+    api.on("GET /api/v1/credentials", () => ({
+      items: [{ id: "0190a1b2-0000-7000-8000-000000000001", name: "orders-db", kind: "postgres", version: 2, created_by: ID, created_at: 1, updated_at: 1 }],
+    }));
+    const { user } = await open();
+    await user.type(screen.getByLabelText("Search nodes"), "postgres");
+    screen.getByTestId("palette-db.postgres").focus();
+    await user.keyboard("{Enter}");
+    const panel = screen.getByTestId("config-panel");
+    const field = within(panel).getByLabelText(/^Credential/);
+    await waitFor(() => expect(field).toHaveAttribute("list"));
+    const options = document.getElementById(field.getAttribute("list")!)!.querySelectorAll("option");
+    expect([...options].map((o) => o.getAttribute("value"))).toEqual(["orders-db"]);
+    await user.type(field, "orders-db");
+    expect(within(panel).getByText("Uses “orders-db” (postgres, version 2).")).toBeInTheDocument();
+  });
+
+  it("does not ask for credentials for a viewer", async () => {
+    api.on("GET /api/v1/auth/me", () => me("viewer"));
+    await open();
+    await screen.findByText(/^Read-only/);
+    act(() => useDesigner.getState().select(["get"]));
+    await screen.findByTestId("config-panel");
+    expect(api.requests("GET /api/v1/credentials")).toHaveLength(0);
   });
 
   it("shows the problem when the workflow cannot be opened", async () => {

@@ -4,6 +4,7 @@
 import type { JsonSchema } from "@/api/types";
 import { Label } from "@/components/ui/input";
 import { fieldId, useSchemaFormContext } from "./context";
+import { CredentialWidget } from "./CredentialWidget";
 import { ExpressionEditor } from "./ExpressionEditor";
 import { Help, Messages } from "./Help";
 import { KeyValueWidget } from "./KeyValueWidget";
@@ -123,6 +124,7 @@ export function Field({ name, schema, value, required, path, onChange }: FieldPr
         {required && <RequiredMark />}
       </Label>
       {kind === "text" && <TextWidget {...widget} />}
+      {kind === "credential" && <CredentialWidget {...widget} />}
       {kind === "number" && <NumberWidget {...widget} />}
       {kind === "enum" && <EnumWidget {...widget} />}
       {kind === "template-text" && <TemplateTextWidget {...widget} />}

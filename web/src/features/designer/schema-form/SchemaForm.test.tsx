@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { useState } from "react";
-import { render, screen, within } from "@testing-library/react";
+import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { specs } from "@/features/canvas/testFixtures";
 import { SchemaForm } from "./SchemaForm";
@@ -211,5 +211,40 @@ describe("expression fields", () => {
     const { user, last } = setup("http.request", { url: "u" });
     await user.type(screen.getByLabelText(/^Body/), '{{"id": 1}');
     expect(last()).toEqual({ url: "u", body: { id: 1 } });
+  });
+});
+
+describe("credential fields", () => {
+  const credentials = [
+    { id: "0190a1b2-0000-7000-8000-000000000001", name: "orders-db", kind: "postgres", version: 3 },
+    { id: "0190a1b2-0000-7000-8000-000000000002", name: "github", kind: "http.bearer", version: 1 },
+  ];
+
+  it("offers the stored credentials and says which one the text names", async () => {
+    const { user, last } = setup("db.postgres", {}, { credentials });
+    const input = screen.getByLabelText(/^Credential/);
+    const list = document.getElementById(input.getAttribute("list")!)!;
+    expect([...list.querySelectorAll("option")].map((o) => o.getAttribute("value"))).toEqual(["orders-db", "github"]);
+    await user.type(input, "orders-d");
+    expect(screen.getByText(/No stored credential is named “orders-d”/)).toBeInTheDocument();
+    await user.type(input, "b");
+    expect(last()).toEqual({ credential: "orders-db" });
+    expect(screen.getByText("Uses “orders-db” (postgres, version 3).")).toBeInTheDocument();
+    expect(input.getAttribute("aria-describedby")).toContain("credential");
+  });
+
+  it("accepts an id or a template without complaint", async () => {
+    setup("db.postgres", { credential: credentials[1].id }, { credentials });
+    expect(screen.getByText("Uses “github” (http.bearer, version 1).")).toBeInTheDocument();
+    cleanup();
+    setup("db.postgres", { credential: "{{ .vars.db }}" }, { credentials });
+    expect(screen.queryByText(/No stored credential/)).not.toBeInTheDocument();
+  });
+
+  it("is plain text when the credentials cannot be listed", () => {
+    setup("db.postgres", { credential: "anything" });
+    const input = screen.getByLabelText(/^Credential/);
+    expect(input).not.toHaveAttribute("list");
+    expect(screen.queryByText(/stored credential/)).not.toBeInTheDocument();
   });
 });

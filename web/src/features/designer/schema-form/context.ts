@@ -1,6 +1,8 @@
 // What every field of a node's form needs from the designer without prop drilling: the
-// server's messages for a field path, the node ids (for completion) and the test action.
+// server's messages for a field path, the node ids (for completion), the stored credentials
+// (for credential fields) and the test action.
 import { createContext, useContext } from "react";
+import type { Credential } from "@/api/types";
 
 export type TestOutcome =
   | { ok: true; result: unknown; results?: unknown[]; note?: string }
@@ -12,6 +14,8 @@ export interface SchemaFormContextValue {
   /** Server messages for `path` (and, with `nested`, for anything inside it). */
   errors(path: string, nested: boolean): string[];
   nodeIds: readonly string[];
+  /** The stored credentials, when the user may list them; credential fields suggest them. */
+  credentials?: readonly Pick<Credential, "id" | "name" | "kind" | "version">[];
   /** Evaluates an expression against the last run's data; absent where testing is not possible. */
   testExpression?: (text: string, mode?: "template" | "filter") => Promise<TestOutcome>;
 }

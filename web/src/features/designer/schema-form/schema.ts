@@ -13,7 +13,11 @@ export type FieldKind =
   | "object-list"
   | "string-list"
   | "fieldset"
-  | "expression";
+  | "expression"
+  | "credential";
+
+/** The catalog's mark on a field that names a stored credential (by id or name). */
+export const CREDENTIAL_WIDGET = "credential";
 
 function types(schema: JsonSchema): string[] {
   if (Array.isArray(schema.type)) return schema.type;
@@ -29,6 +33,7 @@ export function takesExpressions(schema: JsonSchema): boolean {
 export function fieldKind(schema: JsonSchema): FieldKind {
   if (Array.isArray(schema.enum) && schema.enum.length) return "enum";
   const t = types(schema);
+  if (schema["x-weft-widget"] === CREDENTIAL_WIDGET && t.length === 1 && t[0] === "string") return "credential";
   if (t.length !== 1) return "expression";
   switch (t[0]) {
     case "string":

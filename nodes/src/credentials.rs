@@ -219,11 +219,19 @@ impl Credentials {
     }
 }
 
+/// Fields of an object credential that say where a service is and how to recognise it, not
+/// how to get in: their values are not scrubbed, so an error can still name the host that
+/// failed. Everything else (user names, passwords, tokens, URLs that may hold a login) is.
+const PUBLIC_FIELDS: &[&str] = &["host", "port", "ca_cert"];
+
 fn collect_strings(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::String(s) => out.push(s.clone()),
         Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| !PUBLIC_FIELDS.contains(&k.as_str()))
+            .for_each(|(_, v)| collect_strings(v, out)),
         _ => {}
     }
 }
@@ -277,7 +285,25 @@ mod tests {
                 "db".to_string(),
                 json!({"user": "app", "password": "hunter2-canary"}),
             ),
+            (
+                "smtp".to_string(),
+                json!({"host": "mail.example.com", "port": "2525", "username": "mailer-canary",
+                       "password": "smtp-canary"}),
+            ),
         ]))))
+    }
+
+    #[tokio::test]
+    async fn where_a_service_is_stays_readable() {
+        let c = handle();
+        c.get("smtp").await.unwrap();
+        let e = c.scrub_error(NodeError::transient(
+            "mail.example.com:2525 refused mailer-canary with smtp-canary",
+        ));
+        assert_eq!(
+            e.message,
+            "mail.example.com:2525 refused [redacted] with [redacted]"
+        );
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ use weft_core::{ErrorKind, ExecutionId, NodeError};
 use weft_nodes::file::FileOptions;
 use weft_nodes::testing::TestInput;
 use weft_nodes::{NodeOptions, Registry};
-use weft_test_support::smtp::{ReceivedMail, SmtpServer};
+use weft_test_support::smtp::{ReceivedMail, SmtpServer, SmtpTls};
 
 const TYPE: &str = "email.send";
 const PASSWORD: &str = "s3cr3t-Pa55word";
@@ -577,4 +577,88 @@ async fn a_retried_activation_sends_the_same_message_id() {
         .collect();
     assert_eq!(ids[0], ids[1]);
     assert_ne!(ids[0], ids[2]);
+}
+
+fn tls_credential(server: &SmtpServer, extra: Value) -> Value {
+    let mut c = json!({"host": "127.0.0.1", "port": server.port(), "username": "bob",
+                       "password": PASSWORD, "ca_cert": server.ca_pem()});
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    c
+}
+
+fn tls_config(tls: &str) -> Value {
+    let mut cfg = config(json!({"tls": tls}));
+    if tls == "default" {
+        cfg.as_object_mut().unwrap().remove("tls");
+    }
+    cfg
+}
+
+#[tokio::test]
+async fn starttls_to_a_server_with_a_private_ca() {
+    let server = SmtpServer::start_with_tls(SmtpTls::Starttls).await;
+    // The default is STARTTLS; the login goes over the encrypted connection.
+    let out = run(TestInput::new(tls_config("default")).credential(
+        "smtp",
+        json!({"url": smtp_url(server.port()), "ca_cert": server.ca_pem()}),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(out["accepted"], json!(["a@example.com"]));
+    let mails = server.wait_for(1, WAIT).await;
+    assert!(mails[0].tls, "sent in clear");
+    assert_eq!(mails[0].auth_user.as_deref(), Some("alice@example.com"));
+}
+
+#[tokio::test]
+async fn implicit_tls_to_a_server_with_a_private_ca() {
+    let server = SmtpServer::start_with_tls(SmtpTls::Implicit).await;
+    run(TestInput::new(tls_config("tls")).credential("smtp", tls_credential(&server, json!({}))))
+        .await
+        .unwrap();
+    let mails = server.wait_for(1, WAIT).await;
+    assert!(mails[0].tls);
+    assert_eq!(mails[0].auth_user.as_deref(), Some("bob"));
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_before_anything_is_sent() {
+    for mode in [SmtpTls::Starttls, SmtpTls::Implicit] {
+        let server = SmtpServer::start_with_tls(mode).await;
+        let tls = if mode == SmtpTls::Implicit {
+            "tls"
+        } else {
+            "starttls"
+        };
+        // No `ca_cert`: the platform's roots do not know the test CA.
+        let credential = tls_credential(&server, json!({"ca_cert": null}));
+        assert_error(
+            run(TestInput::new(tls_config(tls)).credential("smtp", credential)).await,
+            ErrorKind::Permanent,
+            &["TLS", "127.0.0.1", "certificate"],
+        );
+        // Nor does a CA that did not issue the server's certificate.
+        let other = SmtpServer::start_with_tls(mode).await;
+        let credential = tls_credential(&server, json!({"ca_cert": other.ca_pem()}));
+        assert_error(
+            run(TestInput::new(tls_config(tls)).credential("smtp", credential)).await,
+            ErrorKind::Permanent,
+            &["TLS"],
+        );
+        assert!(server.messages().is_empty(), "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_ca_cert_that_is_not_pem_is_a_config_error() {
+    let server = SmtpServer::start_with_tls(SmtpTls::Starttls).await;
+    let credential = tls_credential(&server, json!({"ca_cert": "not a certificate"}));
+    let e = assert_error(
+        run(TestInput::new(tls_config("starttls")).credential("smtp", credential)).await,
+        ErrorKind::Config,
+        &["/credential", "ca_cert"],
+    );
+    assert!(!e.message.contains("not a certificate"), "{}", e.message);
 }

@@ -1,7 +1,9 @@
-//! A minimal SMTP server on 127.0.0.1 for testing mail-sending code: plain TCP (no TLS),
-//! enough ESMTP for lettre — greeting, EHLO/HELO (advertising `AUTH PLAIN LOGIN`,
-//! `8BITMIME`, `SIZE`), AUTH PLAIN and AUTH LOGIN, MAIL FROM, RCPT TO, DATA (with
-//! dot-unstuffing), RSET, NOOP, QUIT.
+//! A minimal SMTP server on 127.0.0.1 for testing mail-sending code, enough ESMTP for lettre —
+//! greeting, EHLO/HELO (advertising `AUTH PLAIN LOGIN`, `8BITMIME`, `SIZE`, and `STARTTLS`
+//! when it can), AUTH PLAIN and AUTH LOGIN, MAIL FROM, RCPT TO, DATA (with dot-unstuffing),
+//! RSET, NOOP, QUIT. Plain TCP by default; [`SmtpServer::start_with_tls`] offers STARTTLS or
+//! speaks TLS from the first byte, with a certificate for `localhost` and `127.0.0.1` issued by
+//! a test CA made for the server ([`SmtpServer::ca_pem`]).
 //!
 //! Every message it accepts is recorded as a [`ReceivedMail`]: the envelope (`from`, `to`),
 //! the raw message and the user name it authenticated as. Tests can make it refuse logins
@@ -23,7 +25,7 @@ use base64::engine::general_purpose::STANDARD;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
@@ -41,6 +43,59 @@ pub struct ReceivedMail {
     pub data: String,
     /// The user name of a successful AUTH on this connection, if any.
     pub auth_user: Option<String>,
+    /// Whether the message came over TLS (STARTTLS or implicit).
+    pub tls: bool,
+}
+
+/// How a server started with [`SmtpServer::start_with_tls`] speaks TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain at first, offering STARTTLS.
+    Starttls,
+    /// TLS from the first byte (port 465 style).
+    Implicit,
+}
+
+/// A test CA and a server configuration with a certificate it issued.
+struct TestTls {
+    ca_pem: String,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl TestTls {
+    fn new() -> TestTls {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "weft-test-support CA");
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+        let key = KeyPair::generate().expect("server key");
+        let mut leaf =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+                .expect("server params");
+        leaf.distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let cert = leaf
+            .signed_by(&key, &ca_cert, &ca_key)
+            .expect("server certificate");
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("server TLS configuration");
+        TestTls {
+            ca_pem: ca_cert.pem(),
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +110,7 @@ struct Shared {
     mails: Mutex<Vec<ReceivedMail>>,
     behaviour: Mutex<Behaviour>,
     received: Notify,
+    tls: Option<(SmtpTls, TestTls)>,
 }
 
 /// Stops the accept loop when the server is dropped.
@@ -76,11 +132,30 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts a server on 127.0.0.1 on a free port that accepts every login and recipient.
     pub async fn start() -> SmtpServer {
+        Self::serve(Shared::default()).await
+    }
+
+    /// Like [`start`](Self::start), speaking TLS as `mode` says with a certificate from a CA
+    /// made for this server ([`ca_pem`](Self::ca_pem)).
+    pub async fn start_with_tls(mode: SmtpTls) -> SmtpServer {
+        Self::serve(Shared {
+            tls: Some((mode, TestTls::new())),
+            ..Shared::default()
+        })
+        .await
+    }
+
+    /// The PEM certificate of the CA that issued the server's certificate (TLS servers only).
+    pub fn ca_pem(&self) -> &str {
+        &self.shared.tls.as_ref().expect("a TLS server").1.ca_pem
+    }
+
+    async fn serve(shared: Shared) -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local address").port();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(shared);
         let s = Arc::clone(&shared);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -168,22 +243,34 @@ fn plain_user(s: &str) -> Option<String> {
     decoded.split('\0').nth(1).map(str::to_string)
 }
 
+/// A connection, plain or TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
 struct Conn {
-    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    writer: tokio::net::tcp::OwnedWriteHalf,
+    stream: BufReader<Box<dyn Io>>,
+    tls: bool,
 }
 
 impl Conn {
+    fn new(stream: Box<dyn Io>, tls: bool) -> Conn {
+        Conn {
+            stream: BufReader::new(stream),
+            tls,
+        }
+    }
+
     async fn reply(&mut self, line: &str) -> std::io::Result<()> {
-        self.writer.write_all(line.as_bytes()).await?;
-        self.writer.write_all(b"\r\n").await?;
-        self.writer.flush().await
+        let w = self.stream.get_mut();
+        w.write_all(line.as_bytes()).await?;
+        w.write_all(b"\r\n").await?;
+        w.flush().await
     }
 
     /// One line without its line ending; `None` at end of stream.
     async fn line(&mut self) -> std::io::Result<Option<String>> {
         let mut buf = Vec::new();
-        let n = self.reader.read_until(b'\n', &mut buf).await?;
+        let n = self.stream.read_until(b'\n', &mut buf).await?;
         if n == 0 {
             return Ok(None);
         }
@@ -195,11 +282,13 @@ impl Conn {
 }
 
 async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
-    let (r, w) = stream.into_split();
-    let mut c = Conn {
-        reader: BufReader::new(r),
-        writer: w,
+    let mut c = match &shared.tls {
+        Some((SmtpTls::Implicit, tls)) => {
+            Conn::new(Box::new(tls.acceptor.accept(stream).await?), true)
+        }
+        _ => Conn::new(Box::new(stream), false),
     };
+    let offers_starttls = matches!(shared.tls, Some((SmtpTls::Starttls, _)));
     c.reply("220 localhost ESMTP weft-test-support").await?;
     let mut auth_user: Option<String> = None;
     let mut from: Option<String> = None;
@@ -212,11 +301,29 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
         match verb.as_str() {
             "EHLO" => {
                 c.reply("250-localhost greets you").await?;
+                if offers_starttls && !c.tls {
+                    c.reply("250-STARTTLS").await?;
+                }
                 c.reply("250-AUTH PLAIN LOGIN").await?;
                 c.reply("250-8BITMIME").await?;
                 c.reply(&format!("250 SIZE {MAX_MESSAGE_BYTES}")).await?;
             }
             "HELO" => c.reply("250 localhost").await?,
+            "STARTTLS" if offers_starttls && !c.tls => {
+                c.reply("220 2.0.0 Ready to start TLS").await?;
+                // The client starts the handshake only after the 220: nothing is buffered.
+                let plain =
+                    std::mem::replace(&mut c, Conn::new(Box::new(tokio::io::duplex(1).0), false));
+                let Some((_, tls)) = &shared.tls else {
+                    unreachable!()
+                };
+                let upgraded = tls.acceptor.accept(plain.stream.into_inner()).await?;
+                c = Conn::new(Box::new(upgraded), true);
+                // RFC 3207: forget everything said before the handshake.
+                auth_user = None;
+                from = None;
+                to.clear();
+            }
             "AUTH" => {
                 let mut parts = arg.split_whitespace();
                 let mechanism = parts.next().unwrap_or("").to_ascii_uppercase();
@@ -323,6 +430,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                         to: std::mem::take(&mut to),
                         data,
                         auth_user: auth_user.clone(),
+                        tls: c.tls,
                     };
                     shared.mails.lock().unwrap().push(mail);
                     shared.received.notify_waiters();
@@ -370,11 +478,7 @@ mod tests {
         let stream = TcpStream::connect(("127.0.0.1", server.port()))
             .await
             .unwrap();
-        let (r, w) = stream.into_split();
-        let mut c = Conn {
-            reader: BufReader::new(r),
-            writer: w,
-        };
+        let mut c = Conn::new(Box::new(stream), false);
         let expect = async |c: &mut Conn, cmd: Option<&str>, code: &str| {
             if let Some(cmd) = cmd {
                 c.reply(cmd).await.unwrap();
@@ -405,6 +509,7 @@ mod tests {
                 to: vec!["b@example.com".to_string()],
                 data: "Subject: hi\r\n\r\n.dotted\r\n".to_string(),
                 auth_user: Some("bob".to_string()),
+                tls: false,
             }]
         );
     }

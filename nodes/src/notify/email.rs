@@ -5,7 +5,8 @@
 //! `{host, port, username, password}`. Connection security is `tls`: `starttls` (the
 //! default for `smtp://`: upgrade a plain connection, required), `tls` (implicit TLS, the
 //! default for `smtps://`) or `none` (plain text — only for a relay on the local machine or
-//! network). Certificates are checked against the platform's trust store.
+//! network). Certificates are checked against the platform's trust store, plus the CA in the
+//! credential object's `ca_cert` (PEM) for a server with a private CA.
 //!
 //! The message: `from`, `to`, `cc`, `bcc`, `reply_to` (addresses checked with lettre's
 //! parser; a bad one is a `config` error naming it, e.g. `/to/1`), `subject`, `text` and/or
@@ -36,7 +37,7 @@ use base64::engine::general_purpose::STANDARD;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
@@ -442,6 +443,8 @@ struct Server {
     port: u16,
     tls: TlsMode,
     login: Option<(String, String)>,
+    /// PEM certificates of a private CA to trust besides the platform's.
+    ca_cert: Option<String>,
 }
 
 impl std::fmt::Debug for Server {
@@ -487,18 +490,20 @@ async fn open_server(
     })?;
     let shape = format!(
         "credential `{reference}` must be an SMTP URL (smtp://user:pass@host:587, \
-         smtps://…) or an object {{host, port, username, password}}"
+         smtps://…) or an object {{host, port, username, password, ca_cert}}"
     );
     match secret.value() {
         Value::String(url) => server_from_url(reference, url, tls),
         Value::Object(map) => {
             let text = |name: &str| map.get(name).and_then(Value::as_str).map(str::to_string);
+            let ca_cert = text("ca_cert").filter(|pem| !pem.trim().is_empty());
             if let Some(url) = text("url") {
                 let mut server = server_from_url(reference, &url, tls)?;
                 if let Some(user) = text("username") {
                     let password = text("password").unwrap_or_default();
                     server.login = Some((user, password));
                 }
+                server.ca_cert = ca_cert;
                 return Ok(server);
             }
             let host = text("host")
@@ -532,6 +537,7 @@ async fn open_server(
                 port,
                 tls,
                 login,
+                ca_cert,
             })
         }
         _ => Err(credential_error(shape)),
@@ -570,6 +576,7 @@ fn server_from_url(reference: &str, url: &str, tls: Option<TlsMode>) -> Result<S
         port: url.port().unwrap_or(tls.default_port()),
         tls,
         login,
+        ca_cert: None,
     })
 }
 
@@ -593,7 +600,18 @@ fn classify(e: &lettre::transport::smtp::Error, target: &str) -> NodeError {
     if e.is_timeout() {
         return NodeError::timeout(format!("{target} did not answer in time: {e}"));
     }
-    if e.is_tls() {
+    // rustls reports a certificate it does not trust, or a failed handshake, as the cause of a
+    // connection error; retrying cannot fix either.
+    let chain = error_chain(e);
+    if e.is_tls()
+        || [
+            "invalid peer certificate",
+            "peer is incompatible",
+            "received fatal alert",
+        ]
+        .iter()
+        .any(|m| chain.contains(m))
+    {
         return NodeError::permanent(format!(
             "TLS with {target} failed (check its certificate and the `tls` setting): {e}"
         ));
@@ -608,6 +626,18 @@ fn classify(e: &lettre::transport::smtp::Error, target: &str) -> NodeError {
         return NodeError::permanent(format!("sending via {target} failed: {e}{hint}"));
     }
     NodeError::transient(format!("could not send via {target}: {e}"))
+}
+
+/// `e` and its causes, as one text.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 fn retry_policy() -> RetryPolicy {
@@ -877,9 +907,11 @@ fn schema() -> Value {
                 "description": "Id or name of the credential holding the SMTP server: a URL \
                                 such as `smtp://user:pass@mail.example.com:587` (STARTTLS) or \
                                 `smtps://user:pass@mail.example.com:465` (implicit TLS), or an \
-                                object {host, port, username, password} (username and \
-                                password optional: no AUTH without them). The login never \
-                                appears in outputs or errors.",
+                                object {host, port, username, password, ca_cert} (username \
+                                and password optional: no AUTH without them; ca_cert: the PEM \
+                                certificate of a private CA to trust besides the platform's, \
+                                also allowed beside a `url`). The login never appears in \
+                                outputs or errors.",
                 "minLength": 1,
                 "examples": ["smtp-main"]
             },
@@ -1120,7 +1152,22 @@ impl Node for EmailSend {
         builder = match server.tls {
             TlsMode::None => builder.tls(Tls::None),
             mode => {
-                let params = TlsParameters::new(server.host.clone()).map_err(|e| {
+                let mut params = TlsParameters::builder(server.host.clone());
+                if let Some(pem) = &server.ca_cert {
+                    // Text without a PEM block parses as no certificate at all.
+                    let ca = Some(pem)
+                        .filter(|pem| pem.contains("-----BEGIN CERTIFICATE-----"))
+                        .ok_or(())
+                        .and_then(|pem| Certificate::from_pem(pem.as_bytes()).map_err(|_| ()))
+                        .map_err(|()| {
+                            credential_error(format!(
+                                "credential `{}`: `ca_cert` is not a PEM certificate",
+                                cfg.credential
+                            ))
+                        })?;
+                    params = params.add_root_certificate(ca);
+                }
+                let params = params.build().map_err(|e| {
                     NodeError::permanent(format!("TLS for {target} cannot be set up: {e}"))
                 })?;
                 builder.tls(if mode == TlsMode::Tls {

@@ -44,6 +44,7 @@ pub mod remote;
 pub mod resilience;
 mod schema;
 pub mod testing;
+pub mod tls;
 pub mod trigger;
 pub mod util;
 

@@ -9,6 +9,7 @@ use weft_core::catalog::NodeCatalog;
 use weft_core::{ErrorKind, NodeError};
 use weft_nodes::testing::TestInput;
 use weft_nodes::{NodeOptions, Registry};
+use weft_test_support::tls::{TestCa, TlsServerProcess};
 use weft_test_support::{PgDatabase, eventually};
 
 fn registry() -> Registry {
@@ -1068,14 +1069,49 @@ async fn redis_connection_refused_is_transient_and_hides_the_password() {
         "Redis",
     );
     assert!(!e.message.contains("hunter2"), "{}", e.message);
-    let db = Db::new("db.redis", "rediss://:hunter2-canary@127.0.0.1:6380/0");
+}
+
+#[tokio::test]
+async fn redis_over_tls_with_a_private_ca() {
+    let server = TlsServerProcess::redis();
+    let url = format!("rediss://127.0.0.1:{}/0", server.port);
+    let with_ca = |ca: &str| Db {
+        credential: json!({"url": url, "ca_cert": ca}),
+        ..Db::new("db.redis", &url)
+    };
+    let db = with_ca(&server.ca.ca_pem);
+    let out = db
+        .run(json!({"credential": "db", "operation": "set", "key": "tls-k", "value": "over tls"}))
+        .await
+        .expect("set over TLS");
+    assert_eq!(out["written"], true);
+    let out = db
+        .run(json!({"credential": "db", "operation": "get", "key": "tls-k"}))
+        .await
+        .expect("get over TLS");
+    assert_eq!(out["value"], "over tls");
+
+    // The platform's roots alone, or another CA: refused for good, not retried.
+    for db in [Db::new("db.redis", &url), with_ca(&TestCa::new().ca_pem)] {
+        let e = assert_error(
+            db.run(
+                json!({"credential": "db", "operation": "get", "key": "tls-k", "timeout_ms": 5000}),
+            )
+            .await,
+            ErrorKind::Permanent,
+            "TLS",
+        );
+        assert!(e.message.contains("certificate"), "{}", e.message);
+    }
+    // A `ca_cert` that is not PEM names the credential, not its text.
     let e = assert_error(
-        db.run(json!({"credential": "db", "operation": "get", "key": "k"}))
+        with_ca("not a certificate")
+            .run(json!({"credential": "db", "operation": "get", "key": "tls-k"}))
             .await,
         ErrorKind::Config,
         "/credential",
     );
-    assert!(!e.message.contains("hunter2"), "{}", e.message);
+    assert!(e.message.contains("ca_cert"), "{}", e.message);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use weft_core::catalog::NodeCatalog;
 use weft_core::{ErrorKind, NodeError};
 use weft_nodes::testing::TestInput;
 use weft_nodes::{NodeOptions, Registry};
+use weft_test_support::tls::{TestCa, TlsServerProcess};
 
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 const MQTT_URL: &str = "mqtt://127.0.0.1:1883";
@@ -658,6 +659,43 @@ async fn mqtt_connection_errors_are_transient_and_never_show_the_password() {
         "could not connect to the MQTT broker at 127.0.0.1:1",
     );
     assert!(!e.message.contains("s3cr3t-pw"), "{e}");
+}
+
+#[tokio::test]
+async fn mqtt_over_tls_with_a_private_ca() {
+    let broker = TlsServerProcess::mosquitto();
+    let url = format!("mqtts://127.0.0.1:{}", broker.port);
+    let publish = |ca: Option<&str>| {
+        let credential = match ca {
+            Some(ca) => json!({"url": url, "ca_cert": ca}),
+            None => json!(url),
+        };
+        run(
+            "mqtt.publish",
+            TestInput::new(
+                json!({"credential": "tls", "topic": "weft/tls", "payload": {"n": 1},
+                                   "qos": 1, "timeout_ms": 5000}),
+            )
+            .credential("tls", credential),
+        )
+    };
+    // QoS 1: the broker's PUBACK came back over the TLS connection.
+    let out = publish(Some(&broker.ca.ca_pem))
+        .await
+        .expect("publish over TLS");
+    assert_eq!(out["qos"], 1);
+
+    // The platform's roots alone, or another CA: refused for good, not retried.
+    for ca in [None, Some(TestCa::new().ca_pem)] {
+        let e = assert_error(publish(ca.as_deref()).await, ErrorKind::Permanent, "TLS");
+        assert!(e.message.contains("certificate"), "{}", e.message);
+    }
+    let e = assert_error(
+        publish(Some("not a certificate")).await,
+        ErrorKind::Config,
+        "/credential",
+    );
+    assert!(e.message.contains("ca_cert"), "{}", e.message);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //! sleeping-and-hoping, and small local HTTP and SMTP ([`smtp`]) servers.
 
 pub mod smtp;
+pub mod tls;
 
 use serde_json::json;
 use std::sync::{Arc, Mutex};

@@ -64,36 +64,10 @@ struct TestTls {
 
 impl TestTls {
     fn new() -> TestTls {
-        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "weft-test-support CA");
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-        let key = KeyPair::generate().expect("server key");
-        let mut leaf =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                .expect("server params");
-        leaf.distinguished_name
-            .push(DnType::CommonName, "localhost");
-        let cert = leaf
-            .signed_by(&key, &ca_cert, &ca_key)
-            .expect("server certificate");
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )
-            .expect("server TLS configuration");
+        let ca = crate::tls::TestCa::new();
         TestTls {
-            ca_pem: ca_cert.pem(),
-            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            acceptor: tokio_rustls::TlsAcceptor::from(ca.server_config()),
+            ca_pem: ca.ca_pem,
         }
     }
 }

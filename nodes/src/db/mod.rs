@@ -59,13 +59,28 @@ pub(crate) async fn connection_url(
     input: &NodeInput,
     reference: &str,
 ) -> Result<String, NodeError> {
+    Ok(connection(type_name, input, reference).await?.0)
+}
+
+/// The credential's connection URL and, from an object credential, its `ca_cert`: the PEM
+/// certificate of a private CA to trust for a TLS URL.
+pub(crate) async fn connection(
+    type_name: &str,
+    input: &NodeInput,
+    reference: &str,
+) -> Result<(String, Option<String>), NodeError> {
     let secret = input.credential(reference).await.map_err(|e| {
         NodeError::new(
             e.kind,
             format!("invalid {type_name} config: /credential: {}", e.message),
         )
     })?;
-    Ok(secret.string_or_field("url")?.to_string())
+    let url = secret.string_or_field("url")?.to_string();
+    let ca_cert = secret
+        .field("ca_cert")
+        .filter(|pem| !pem.trim().is_empty())
+        .map(str::to_string);
+    Ok((url, ca_cert))
 }
 
 /// The call's time limit: the config's `timeout_ms` (or `default`), capped by the

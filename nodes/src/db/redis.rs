@@ -15,7 +15,7 @@
 //! `timeout`, what Redis refuses (WRONGTYPE, a value that is not an integer for incr…)
 //! `permanent`.
 
-use super::{Cache, config_error, connection_url, host_of, redact, time_limit};
+use super::{Cache, config_error, connection, host_of, redact, time_limit};
 use crate::config::{object_schema, parse_config};
 use crate::{Node, NodeInput, NodeOutput};
 use async_trait::async_trait;
@@ -25,6 +25,7 @@ use fred::prelude::{
     HashesInterface, KeysInterface, ListInterface, Options, Pool, PubsubInterface, SetOptions,
     Value as RedisValue,
 };
+use fred::types::config::TlsConnector;
 use serde::Deserialize;
 use serde_json::{Map, Number, Value, json};
 use std::collections::HashMap;
@@ -301,8 +302,10 @@ fn schema() -> Value {
                 "description": "Id or name of the credential holding the Redis URL: a \
                                 string, or an object with a `url`, e.g. \
                                 redis://:password@host:6379/0 (also redis-cluster://, \
-                                redis-sentinel://, valkey://). TLS (rediss://) is not \
-                                available in this build.",
+                                redis-sentinel://, valkey://; rediss:// and valkeys:// for \
+                                TLS, checked against the platform's trust store). An object \
+                                may add `ca_cert`: the PEM certificate of a private CA to \
+                                trust.",
                 "minLength": 1
             },
             "operation": {
@@ -561,14 +564,21 @@ fn classify(e: &RedisError, command: &str) -> NodeError {
     }
 }
 
-/// The pool for `url`, connected; a new one when there is none or it lost its connection.
+/// The pool for `url` (trusting `ca_cert` for TLS), connected; a new one when there is none
+/// or it lost its connection.
 async fn client(
     cache: &Cache<Arc<Client>>,
     url: &str,
+    ca_cert: Option<&str>,
     deadline: Instant,
 ) -> Result<Arc<Client>, NodeError> {
+    // One pool per URL and trusted CA.
+    let key = match ca_cert {
+        Some(pem) => format!("{url}\n{pem}"),
+        None => url.to_string(),
+    };
     for _ in 0..2 {
-        let client = cache.get_or_insert(url, || build(url))?;
+        let client = cache.get_or_insert(&key, || build(url, ca_cert))?;
         let connect = client.connected.get_or_try_init(|| async {
             match tokio::time::timeout_at(deadline, client.pool.init()).await {
                 Ok(Ok(_task)) => Ok(()),
@@ -578,6 +588,18 @@ async fn client(
                         details_of(&e)
                     )),
                     RedisErrorKind::Config | RedisErrorKind::Url => classify(&e, "connect"),
+                    RedisErrorKind::Tls => NodeError::permanent(format!(
+                        "TLS with Redis failed (check its certificate and the credential's \
+                         `ca_cert`): {}",
+                        details_of(&e)
+                    )),
+                    _ if crate::tls::is_handshake_failure(&details_of(&e)) => {
+                        NodeError::permanent(format!(
+                            "TLS with Redis failed (check its certificate and the \
+                             credential's `ca_cert`): {}",
+                            details_of(&e)
+                        ))
+                    }
                     _ => {
                         NodeError::transient(format!("cannot connect to Redis: {}", details_of(&e)))
                     }
@@ -592,9 +614,9 @@ async fn client(
                 return Ok(client);
             }
             // Connected once, lost it since: replace it and try again.
-            Ok(()) => cache.remove_if(url, |c| Arc::ptr_eq(c, &client)),
+            Ok(()) => cache.remove_if(&key, |c| Arc::ptr_eq(c, &client)),
             Err(e) => {
-                cache.remove_if(url, |c| Arc::ptr_eq(c, &client));
+                cache.remove_if(&key, |c| Arc::ptr_eq(c, &client));
                 return Err(e);
             }
         }
@@ -604,15 +626,9 @@ async fn client(
     ))
 }
 
-fn build(url: &str) -> Result<Arc<Client>, NodeError> {
-    let scheme = url.split(':').next().unwrap_or_default();
-    if matches!(scheme, "rediss" | "valkeys") || scheme.starts_with("rediss-") {
-        return Err(err(
-            "/credential",
-            "TLS Redis URLs (rediss://) are not supported by this build",
-        ));
-    }
-    let config = Config::from_url(url).map_err(|e| {
+fn build(url: &str, ca_cert: Option<&str>) -> Result<Arc<Client>, NodeError> {
+    crate::tls::install_default_provider();
+    let mut config = Config::from_url(url).map_err(|e| {
         err(
             "/credential",
             format!(
@@ -622,6 +638,14 @@ fn build(url: &str) -> Result<Arc<Client>, NodeError> {
             ),
         )
     })?;
+    if config.tls.is_some() {
+        let ca = match ca_cert {
+            Some(pem) => crate::tls::parse_ca(pem).map_err(|m| err("/credential", m))?,
+            None => Vec::new(),
+        };
+        let tls = crate::tls::client_config(ca).map_err(|m| err("/credential", m))?;
+        config.tls = Some(TlsConnector::from(tokio_rustls::TlsConnector::from(tls)).into());
+    }
     let pool = Builder::from_config(config)
         .with_connection_config(|c| {
             c.connection_timeout = CONNECT_TIMEOUT;
@@ -680,12 +704,12 @@ impl Node for RedisNode {
                 format!("must be between 1 and {MAX_TIMEOUT_MS}"),
             ));
         }
-        let url = connection_url(Self::TYPE, &input, &config.credential).await?;
+        let (url, ca_cert) = connection(Self::TYPE, &input, &config.credential).await?;
         let limit = time_limit(config.timeout_ms, DEFAULT_TIMEOUT, &input);
         let deadline = Instant::now() + limit;
         let result = input
             .guarded(&host_of(&url), async {
-                let client = client(&self.clients, &url, deadline).await?;
+                let client = client(&self.clients, &url, ca_cert.as_deref(), deadline).await?;
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let options = Options {
                     timeout: Some(remaining.max(Duration::from_millis(1))),

@@ -179,6 +179,8 @@ pub(crate) struct Broker {
     pub password: Option<String>,
     /// NATS only: a token (the URL's user name when it has no password, or `token`).
     pub token: Option<String>,
+    /// PEM certificate(s) of a private CA to trust for TLS (the object's `ca_cert`).
+    pub ca_cert: Option<String>,
 }
 
 impl std::fmt::Debug for Broker {
@@ -207,11 +209,12 @@ impl Broker {
     /// node's in-memory connection cache).
     pub fn cache_key(&self) -> String {
         format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}",
+            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
             self.url,
             self.username.as_deref().unwrap_or(""),
             self.password.as_deref().unwrap_or(""),
-            self.token.as_deref().unwrap_or("")
+            self.token.as_deref().unwrap_or(""),
+            self.ca_cert.as_deref().unwrap_or("")
         )
     }
 }
@@ -296,6 +299,7 @@ pub(crate) async fn open_broker(
         password = Some(p);
     }
     let token = field("token");
+    let ca_cert = field("ca_cert").filter(|pem| !pem.trim().is_empty());
     let port = url.port().unwrap_or(default_port);
     // Neither errors for a URL that has a host.
     let _ = url.set_username("");
@@ -308,6 +312,7 @@ pub(crate) async fn open_broker(
         username,
         password,
         token,
+        ca_cert,
     })
 }
 

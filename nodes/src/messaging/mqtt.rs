@@ -16,7 +16,7 @@ use crate::{Node, NodeInput, NodeOutput};
 use async_trait::async_trait;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing,
-    Packet, QoS,
+    Packet, QoS, TlsConfiguration, Transport,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,7 +34,12 @@ const DISCONNECT_GRACE: Duration = Duration::from_secs(1);
 
 const RULES: UrlRules = UrlRules {
     label: "MQTT broker",
-    schemes: &[("mqtt", 1883), ("tcp", 1883)],
+    schemes: &[
+        ("mqtt", 1883),
+        ("tcp", 1883),
+        ("mqtts", 8883),
+        ("ssl", 8883),
+    ],
 };
 
 /// `mqtt.publish`.
@@ -150,6 +155,16 @@ fn classify(e: &ConnectionError, target: &str) -> NodeError {
             }
             other => NodeError::permanent(format!("{target} refused the connection ({other:?})")),
         },
+        ConnectionError::Io(io) if crate::tls::is_handshake_failure(&format!("{io:?}")) => {
+            NodeError::permanent(format!(
+                "TLS with {target} failed (check its certificate and the credential's \
+                 `ca_cert`): {io}"
+            ))
+        }
+        ConnectionError::Tls(tls) => NodeError::permanent(format!(
+            "TLS with {target} failed (check its certificate and the credential's `ca_cert`): \
+             {tls}"
+        )),
         ConnectionError::Io(io) => {
             NodeError::transient(format!("could not connect to {target}: {io}"))
         }
@@ -184,6 +199,15 @@ async fn publish(
         );
     if let Some(user) = &broker.username {
         options.set_credentials(user.clone(), broker.password.clone().unwrap_or_default());
+    }
+    if matches!(broker.url.scheme(), "mqtts" | "ssl") {
+        let bad = |m: String| crate::config::config_error(MqttPublish::TYPE, "/credential", m);
+        let ca = match &broker.ca_cert {
+            Some(pem) => crate::tls::parse_ca(pem).map_err(bad)?,
+            None => Vec::new(),
+        };
+        let tls = crate::tls::client_config(ca).map_err(bad)?;
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
     }
     let (client, mut eventloop) = AsyncClient::new(options, 4);
     let mut network = eventloop.network_options();
@@ -253,8 +277,9 @@ impl Node for MqttPublish {
             description: "Publishes a message to an MQTT 3.1.1 broker and, for QoS 1 and 2, \
                           waits for the broker's acknowledgement (PUBACK / PUBCOMP); outputs \
                           {topic, qos, retain, bytes}. A broker that cannot be reached is \
-                          retried; a refused login or a wildcard topic fail. Plain TCP \
-                          (mqtt://) only: TLS is not supported yet."
+                          retried; a refused login or a wildcard topic fail. TLS with \
+                          mqtts:// (port 8883), checked against the platform's trust store \
+                          and the credential's `ca_cert`."
                 .to_string(),
             trigger: false,
             ports: Ports::main(),
@@ -264,7 +289,8 @@ impl Node for MqttPublish {
                     "credential": credential_schema(
                     "MQTT",
                     "mqtt://user:pass@127.0.0.1:1883",
-                    " Plain TCP only (`mqtt://`).",
+                    " `mqtts://` (port 8883) for TLS; the object may add `ca_cert`, the PEM \
+                     certificate of a private CA to trust.",
                 ),
                     "topic": {
                         "type": "string",

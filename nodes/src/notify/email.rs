@@ -603,15 +603,7 @@ fn classify(e: &lettre::transport::smtp::Error, target: &str) -> NodeError {
     // rustls reports a certificate it does not trust, or a failed handshake, as the cause of a
     // connection error; retrying cannot fix either.
     let chain = error_chain(e);
-    if e.is_tls()
-        || [
-            "invalid peer certificate",
-            "peer is incompatible",
-            "received fatal alert",
-        ]
-        .iter()
-        .any(|m| chain.contains(m))
-    {
+    if e.is_tls() || crate::tls::is_handshake_failure(&chain) {
         return NodeError::permanent(format!(
             "TLS with {target} failed (check its certificate and the `tls` setting): {e}"
         ));
@@ -1154,11 +1146,10 @@ impl Node for EmailSend {
             mode => {
                 let mut params = TlsParameters::builder(server.host.clone());
                 if let Some(pem) = &server.ca_cert {
-                    // Text without a PEM block parses as no certificate at all.
-                    let ca = Some(pem)
-                        .filter(|pem| pem.contains("-----BEGIN CERTIFICATE-----"))
-                        .ok_or(())
-                        .and_then(|pem| Certificate::from_pem(pem.as_bytes()).map_err(|_| ()))
+                    // Text without a PEM block would parse as no certificate at all.
+                    let ca = crate::tls::parse_ca(pem)
+                        .map_err(|_| ())
+                        .and_then(|_| Certificate::from_pem(pem.as_bytes()).map_err(|_| ()))
                         .map_err(|()| {
                             credential_error(format!(
                                 "credential `{}`: `ca_cert` is not a PEM certificate",

@@ -26,9 +26,10 @@ pub const SNAPSHOT_FORMAT: u32 = 1;
 
 /// How long attempts refused before reaching their target (an open circuit breaker, see
 /// [`NodeError::is_refusal`]) stay free for a node with retries: such an attempt is retried
-/// when the refusal says, without using up one of `max_attempts`. A host down for longer
-/// than this makes refusals count again, so the node ends within its remaining attempts.
-pub const REFUSAL_PATIENCE_MS: Millis = 10 * 60_000;
+/// when the refusal says, without using up one of `max_attempts`. Long enough to ride out a
+/// restart or a blip; a host down for longer makes refusals count again, so executions
+/// against a dead host still fail within about this long plus their remaining attempts.
+pub const REFUSAL_PATIENCE_MS: Millis = 30_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

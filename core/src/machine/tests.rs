@@ -459,26 +459,27 @@ fn a_refusal_fails_a_node_without_retries_at_once() {
 
 #[test]
 fn refusals_count_again_once_the_patience_is_over() {
-    // A host that stays refused: free refusals every minute for the patience (10 min), then
-    // each refusal is an attempt, and the node fails after its remaining two.
+    // A host that stays refused: free refusals every 5 s for the patience, then each refusal
+    // is an attempt, and the node fails after its remaining three.
     let mut sim = Sim::new(&call_with_retry(3), json!({}));
     let mut target = Refusing {
         calls: 0,
         refusals: u32::MAX,
         failures: 0,
-        retry_after_ms: 60_000,
+        retry_after_ms: 5_000,
     };
     sim.run(&mut target);
     assert_eq!(sim.state.status(), ExecutionStatus::Failed);
-    let free = (REFUSAL_PATIENCE_MS / 60_000) as u32;
+    let free = (REFUSAL_PATIENCE_MS as u64).div_ceil(5_000) as u32;
     assert_eq!(target.calls, free + 3);
     assert_eq!(sim.state.data().nodes["call"].refused, free);
 }
 
 #[test]
 fn a_real_failure_restarts_the_refusal_patience() {
-    // Refused for 9 minutes, one real failure, refused for 9 more: still within patience,
-    // because the host answered in between.
+    // Refused for 20 s, one real failure, refused for 20 s more: still within the (30 s)
+    // patience, because the host answered in between; without the restart the third
+    // attempt would be the last.
     let mut sim = Sim::new(&call_with_retry(3), json!({}));
     struct Intermittent(u32);
     impl Outcomes for Intermittent {
@@ -488,9 +489,9 @@ fn a_real_failure_restarts_the_refusal_patience() {
             }
             self.0 += 1;
             match self.0 {
-                10 => Err(NodeError::transient("503")),
-                n if n < 20 => Err(NodeError::transient("circuit open")
-                    .with_details(json!({"refused": true, "retry_after_ms": 60_000}))),
+                6 => Err(NodeError::transient("503")),
+                n if n < 12 => Err(NodeError::transient("circuit open")
+                    .with_details(json!({"refused": true, "retry_after_ms": 5_000}))),
                 _ => Ok((json!({"status": 200}), vec!["main".to_string()])),
             }
         }
@@ -498,7 +499,7 @@ fn a_real_failure_restarts_the_refusal_patience() {
     let mut target = Intermittent(0);
     sim.run(&mut target);
     assert_eq!(sim.state.status(), ExecutionStatus::Succeeded);
-    assert_eq!(target.0, 20);
+    assert_eq!(target.0, 12);
 }
 
 #[test]

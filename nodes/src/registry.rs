@@ -101,6 +101,9 @@ impl Registry {
     /// Every built-in type. Fails only if the HTTP client cannot be built (no usable TLS
     /// configuration on this machine).
     pub fn builtin(options: NodeOptions) -> Result<Self, RegistryError> {
+        // Client libraries that build their TLS configuration from rustls's process default
+        // (NATS `tls://`, Redis `rediss://`) need one chosen: several providers are compiled in.
+        crate::tls::install_default_provider();
         let mut registry = Self::with_resilience(&options.resilience);
         let http = HttpClient::new(&options.http)?;
         let mut nodes: Vec<Arc<dyn Node>> = vec![

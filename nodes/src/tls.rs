@@ -22,8 +22,9 @@ pub fn parse_ca(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
 }
 
 /// Makes aws-lc-rs the process's default rustls provider, unless one is set already. Some
-/// clients (fred's parsing of a `rediss://` URL) build a rustls configuration with the default
-/// provider, which rustls cannot pick by itself when, as here, more than one is compiled in.
+/// clients (fred's parsing of a `rediss://` URL, async-nats for `tls://`) build a rustls
+/// configuration with the default provider, which rustls cannot pick by itself when, as here,
+/// more than one is compiled in. [`Registry::builtin`](crate::Registry::builtin) calls it.
 pub fn install_default_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -698,6 +698,42 @@ async fn mqtt_over_tls_with_a_private_ca() {
     assert!(e.message.contains("ca_cert"), "{}", e.message);
 }
 
+#[tokio::test]
+async fn nats_over_tls_with_a_private_ca() {
+    let server = TlsServerProcess::nats();
+    let url = format!("tls://127.0.0.1:{}", server.port);
+    let publish = |ca: Option<&str>| {
+        let credential = match ca {
+            Some(ca) => json!({"url": url, "ca_cert": ca}),
+            None => json!(url),
+        };
+        run(
+            "nats.publish",
+            TestInput::new(
+                json!({"credential": "tls", "subject": "weft.tls", "payload": {"n": 1},
+                                   "timeout_ms": 5000}),
+            )
+            .credential("tls", credential),
+        )
+    };
+    // Success means the server has it: the publish was flushed over TLS.
+    let out = publish(Some(&server.ca.ca_pem))
+        .await
+        .expect("publish over TLS");
+    assert_eq!(out["subject"], "weft.tls");
+
+    for ca in [None, Some(TestCa::new().ca_pem)] {
+        let e = assert_error(publish(ca.as_deref()).await, ErrorKind::Permanent, "TLS");
+        assert!(e.message.contains("certificate"), "{}", e.message);
+    }
+    let e = assert_error(
+        publish(Some("not a certificate")).await,
+        ErrorKind::Config,
+        "/credential",
+    );
+    assert!(e.message.contains("ca_cert"), "{}", e.message);
+}
+
 // ---------------------------------------------------------------------------------------------
 // NATS
 

@@ -2,7 +2,7 @@
 //! `localhost` and `127.0.0.1`, as PEM (for servers started as processes, see
 //! [`TlsServerProcess`]) and as a rustls server configuration (for servers in the test).
 //!
-//! [`TlsServerProcess`] runs a real server binary (redis-server, mosquitto) listening with TLS
+//! [`TlsServerProcess`] runs a real server binary (redis-server, mosquitto, nats-server) with TLS
 //! on a free port, with the files in its own temporary directory; it is killed when dropped.
 
 use std::net::TcpListener as StdListener;
@@ -125,6 +125,19 @@ impl TlsServerProcess {
             std::fs::write(&conf, text).expect("write mosquitto.conf");
             let mut c = Command::new("mosquitto");
             c.arg("-c").arg(conf);
+            c
+        })
+    }
+
+    /// `nats-server` requiring TLS from its clients.
+    pub fn nats() -> TlsServerProcess {
+        Self::spawn(|dir, port| {
+            let mut c = Command::new("nats-server");
+            c.args(["-a", "127.0.0.1", "-p", &port.to_string(), "--tls"])
+                .arg("--tlscert")
+                .arg(dir.join("cert.pem"))
+                .arg("--tlskey")
+                .arg(dir.join("key.pem"));
             c
         })
     }

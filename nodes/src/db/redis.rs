@@ -627,7 +627,6 @@ async fn client(
 }
 
 fn build(url: &str, ca_cert: Option<&str>) -> Result<Arc<Client>, NodeError> {
-    crate::tls::install_default_provider();
     let mut config = Config::from_url(url).map_err(|e| {
         err(
             "/credential",

@@ -180,6 +180,12 @@ async fn connect(broker: &Broker, timeout: Duration) -> Result<Client, NodeError
         (None, Some(token), None) => options.token(token.clone()),
         (None, None, _) => options,
     };
+    if let Some(pem) = &broker.ca_cert {
+        let bad = |m: String| config_error(NatsPublish::TYPE, "/credential", m);
+        let ca = crate::tls::parse_ca(pem).map_err(bad)?;
+        let tls = crate::tls::client_config(ca).map_err(bad)?;
+        options = options.tls_client_config((*tls).clone());
+    }
     // The address without user info: the client's errors may repeat it.
     let address = format!("{}://{}", broker.url.scheme(), broker.host_port());
     options.connect(address).await.map_err(|e| match e.kind() {
@@ -201,7 +207,15 @@ async fn connect(broker: &Broker, timeout: Duration) -> Result<Client, NodeError
             let cause = std::error::Error::source(&e)
                 .map(|s| format!(": {s}"))
                 .unwrap_or_default();
-            NodeError::transient(format!("could not connect to {target}: {kind}{cause}"))
+            // rustls's refusal of the certificate arrives as an IO error.
+            if kind == ConnectErrorKind::Tls || crate::tls::is_handshake_failure(&cause) {
+                NodeError::permanent(format!(
+                    "TLS with {target} failed (check its certificate and the credential's \
+                     `ca_cert`){cause}"
+                ))
+            } else {
+                NodeError::transient(format!("could not connect to {target}: {kind}{cause}"))
+            }
         }
     })
 }
@@ -228,7 +242,8 @@ impl Node for NatsPublish {
                     "NATS",
                     "nats://user:pass@127.0.0.1:4222",
                     " A token goes in a `token` field, or as the URL's user name without a \
-                     password (`nats://TOKEN@host:4222`); `tls://` requires TLS.",
+                     password (`nats://TOKEN@host:4222`); `tls://` requires TLS. The object \
+                     may add `ca_cert`: the PEM certificate of a private CA to trust.",
                 ),
                     "subject": {
                         "type": "string",

@@ -1090,7 +1090,7 @@ impl ExecutionState {
                     items: Some(items.clone()),
                 })),
                 other => {
-                    let got = other.map_or("nothing".to_string(), json_type);
+                    let got = other.map_or("nothing", kind_of);
                     cmds.push(fail(
                         path,
                         NodeError::config(format!("config/items: must give an array, got {got}")),
@@ -1487,7 +1487,8 @@ pub fn truthy(v: &Value) -> bool {
     !matches!(v, Value::Null | Value::Bool(false))
 }
 
-fn json_type(v: &Value) -> String {
+/// A JSON value's kind in words, for error messages: "expected an array, got a string".
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -1496,7 +1497,6 @@ fn json_type(v: &Value) -> String {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-    .to_string()
 }
 
 /// An optional non-negative integer field of a rendered config; anything else there is a

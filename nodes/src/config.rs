@@ -46,19 +46,7 @@ pub fn parse_config<T: DeserializeOwned>(type_name: &str, config: &Value) -> Res
     })
 }
 
-pub use weft_core::machine::truthy;
-
-/// A JSON value's kind in words, for error messages: "expected an array, got a string".
-pub fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub use weft_core::machine::{kind_of, truthy};
 
 #[cfg(test)]
 mod tests {

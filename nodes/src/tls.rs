@@ -48,6 +48,24 @@ pub fn client_config(ca: Vec<CertificateDer<'static>>) -> Result<Arc<ClientConfi
     Ok(Arc::new(config))
 }
 
+/// [`client_config`] trusting the platform's roots plus the credential's `ca_cert`, if any.
+pub fn trusting(ca_cert: Option<&str>) -> Result<Arc<ClientConfig>, String> {
+    let ca = match ca_cert {
+        Some(pem) => parse_ca(pem)?,
+        None => Vec::new(),
+    };
+    client_config(ca)
+}
+
+/// The error for a TLS handshake with `target` that failed (`detail` says why): permanent,
+/// because retrying cannot make a certificate trusted.
+pub fn handshake_error(target: &str, detail: impl std::fmt::Display) -> weft_core::NodeError {
+    weft_core::NodeError::permanent(format!(
+        "TLS with {target} failed (check its certificate and the credential's `ca_cert`): \
+         {detail}"
+    ))
+}
+
 /// Whether an error text says the peer's certificate was not trusted or the handshake failed:
 /// a configuration problem that retrying cannot fix.
 pub fn is_handshake_failure(text: &str) -> bool {

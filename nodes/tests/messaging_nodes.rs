@@ -661,29 +661,28 @@ async fn mqtt_connection_errors_are_transient_and_never_show_the_password() {
     assert!(!e.message.contains("s3cr3t-pw"), "{e}");
 }
 
-#[tokio::test]
-async fn mqtt_over_tls_with_a_private_ca() {
-    let broker = TlsServerProcess::mosquitto();
-    let url = format!("mqtts://127.0.0.1:{}", broker.port);
+/// Publishes with `type_name` and `config` to the TLS server at `url`: succeeds trusting the
+/// server's CA (the output goes to `check`), fails for good with the platform's roots alone or
+/// another CA, and names `ca_cert` (not its text) when it is not PEM.
+async fn publish_over_tls(
+    type_name: &str,
+    config: Value,
+    url: &str,
+    server_ca: &str,
+    check: impl FnOnce(&Value),
+) {
     let publish = |ca: Option<&str>| {
         let credential = match ca {
             Some(ca) => json!({"url": url, "ca_cert": ca}),
             None => json!(url),
         };
         run(
-            "mqtt.publish",
-            TestInput::new(
-                json!({"credential": "tls", "topic": "weft/tls", "payload": {"n": 1},
-                                   "qos": 1, "timeout_ms": 5000}),
-            )
-            .credential("tls", credential),
+            type_name,
+            TestInput::new(config.clone()).credential("tls", credential),
         )
     };
-    // QoS 1: the broker's PUBACK came back over the TLS connection.
-    let out = publish(Some(&broker.ca.ca_pem))
-        .await
-        .expect("publish over TLS");
-    assert_eq!(out["qos"], 1);
+    let out = publish(Some(server_ca)).await.expect("publish over TLS");
+    check(&out);
 
     // The platform's roots alone, or another CA: refused for good, not retried.
     for ca in [None, Some(TestCa::new().ca_pem)] {
@@ -699,39 +698,33 @@ async fn mqtt_over_tls_with_a_private_ca() {
 }
 
 #[tokio::test]
+async fn mqtt_over_tls_with_a_private_ca() {
+    let broker = TlsServerProcess::mosquitto();
+    publish_over_tls(
+        "mqtt.publish",
+        json!({"credential": "tls", "topic": "weft/tls", "payload": {"n": 1}, "qos": 1,
+               "timeout_ms": 5000}),
+        &format!("mqtts://127.0.0.1:{}", broker.port),
+        &broker.ca.ca_pem,
+        // QoS 1: the broker's PUBACK came back over the TLS connection.
+        |out| assert_eq!(out["qos"], 1),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn nats_over_tls_with_a_private_ca() {
     let server = TlsServerProcess::nats();
-    let url = format!("tls://127.0.0.1:{}", server.port);
-    let publish = |ca: Option<&str>| {
-        let credential = match ca {
-            Some(ca) => json!({"url": url, "ca_cert": ca}),
-            None => json!(url),
-        };
-        run(
-            "nats.publish",
-            TestInput::new(
-                json!({"credential": "tls", "subject": "weft.tls", "payload": {"n": 1},
-                                   "timeout_ms": 5000}),
-            )
-            .credential("tls", credential),
-        )
-    };
-    // Success means the server has it: the publish was flushed over TLS.
-    let out = publish(Some(&server.ca.ca_pem))
-        .await
-        .expect("publish over TLS");
-    assert_eq!(out["subject"], "weft.tls");
-
-    for ca in [None, Some(TestCa::new().ca_pem)] {
-        let e = assert_error(publish(ca.as_deref()).await, ErrorKind::Permanent, "TLS");
-        assert!(e.message.contains("certificate"), "{}", e.message);
-    }
-    let e = assert_error(
-        publish(Some("not a certificate")).await,
-        ErrorKind::Config,
-        "/credential",
-    );
-    assert!(e.message.contains("ca_cert"), "{}", e.message);
+    publish_over_tls(
+        "nats.publish",
+        json!({"credential": "tls", "subject": "weft.tls", "payload": {"n": 1},
+               "timeout_ms": 5000}),
+        &format!("tls://127.0.0.1:{}", server.port),
+        &server.ca.ca_pem,
+        // Success means the server has it: the publish was flushed over TLS.
+        |out| assert_eq!(out["subject"], "weft.tls"),
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------

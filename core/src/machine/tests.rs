@@ -384,6 +384,24 @@ struct Refusing {
     retry_after_ms: u64,
 }
 
+impl Refusing {
+    fn new(refusals: u32, failures: u32, retry_after_ms: u64) -> Self {
+        Self {
+            calls: 0,
+            refusals,
+            failures,
+            retry_after_ms,
+        }
+    }
+}
+
+/// Runs the one-call workflow with `max_attempts` against `target` to the end.
+fn run_against(max_attempts: u32, target: &mut impl Outcomes) -> Sim {
+    let mut sim = Sim::new(&call_with_retry(max_attempts), json!({}));
+    sim.run(target);
+    sim
+}
+
 impl Outcomes for Refusing {
     fn run(&mut self, t: &NodeTask) -> Result<(Value, Vec<String>), NodeError> {
         if t.type_name != "http.request" {
@@ -425,14 +443,8 @@ fn call_gaps(sim: &Sim) -> Vec<Millis> {
 fn refused_attempts_do_not_use_up_a_nodes_retries() {
     // Five refusals, then the two real failures that two of three attempts allow, then
     // success: the refusals were free, so the node still succeeds.
-    let mut sim = Sim::new(&call_with_retry(3), json!({}));
-    let mut target = Refusing {
-        calls: 0,
-        refusals: 5,
-        failures: 2,
-        retry_after_ms: 1_000,
-    };
-    sim.run(&mut target);
+    let mut target = Refusing::new(5, 2, 1_000);
+    let sim = run_against(3, &mut target);
     assert_eq!(sim.state.status(), ExecutionStatus::Succeeded);
     assert_eq!(target.calls, 8);
     assert_eq!(
@@ -445,14 +457,8 @@ fn refused_attempts_do_not_use_up_a_nodes_retries() {
 
 #[test]
 fn a_refusal_fails_a_node_without_retries_at_once() {
-    let mut sim = Sim::new(&call_with_retry(1), json!({}));
-    let mut target = Refusing {
-        calls: 0,
-        refusals: u32::MAX,
-        failures: 0,
-        retry_after_ms: 1_000,
-    };
-    sim.run(&mut target);
+    let mut target = Refusing::new(u32::MAX, 0, 1_000);
+    let sim = run_against(1, &mut target);
     assert_eq!(sim.state.status(), ExecutionStatus::Failed);
     assert_eq!(target.calls, 1);
 }
@@ -461,14 +467,8 @@ fn a_refusal_fails_a_node_without_retries_at_once() {
 fn refusals_count_again_once_the_patience_is_over() {
     // A host that stays refused: free refusals every 5 s for the patience, then each refusal
     // is an attempt, and the node fails after its remaining three.
-    let mut sim = Sim::new(&call_with_retry(3), json!({}));
-    let mut target = Refusing {
-        calls: 0,
-        refusals: u32::MAX,
-        failures: 0,
-        retry_after_ms: 5_000,
-    };
-    sim.run(&mut target);
+    let mut target = Refusing::new(u32::MAX, 0, 5_000);
+    let sim = run_against(3, &mut target);
     assert_eq!(sim.state.status(), ExecutionStatus::Failed);
     let free = (REFUSAL_PATIENCE_MS as u64).div_ceil(5_000) as u32;
     assert_eq!(target.calls, free + 3);

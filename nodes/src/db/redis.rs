@@ -588,17 +588,10 @@ async fn client(
                         details_of(&e)
                     )),
                     RedisErrorKind::Config | RedisErrorKind::Url => classify(&e, "connect"),
-                    RedisErrorKind::Tls => NodeError::permanent(format!(
-                        "TLS with Redis failed (check its certificate and the credential's \
-                         `ca_cert`): {}",
-                        details_of(&e)
-                    )),
-                    _ if crate::tls::is_handshake_failure(&details_of(&e)) => {
-                        NodeError::permanent(format!(
-                            "TLS with Redis failed (check its certificate and the \
-                             credential's `ca_cert`): {}",
-                            details_of(&e)
-                        ))
+                    kind if *kind == RedisErrorKind::Tls
+                        || crate::tls::is_handshake_failure(&details_of(&e)) =>
+                    {
+                        crate::tls::handshake_error("Redis", details_of(&e))
                     }
                     _ => {
                         NodeError::transient(format!("cannot connect to Redis: {}", details_of(&e)))
@@ -638,11 +631,7 @@ fn build(url: &str, ca_cert: Option<&str>) -> Result<Arc<Client>, NodeError> {
         )
     })?;
     if config.tls.is_some() {
-        let ca = match ca_cert {
-            Some(pem) => crate::tls::parse_ca(pem).map_err(|m| err("/credential", m))?,
-            None => Vec::new(),
-        };
-        let tls = crate::tls::client_config(ca).map_err(|m| err("/credential", m))?;
+        let tls = crate::tls::trusting(ca_cert).map_err(|m| err("/credential", m))?;
         config.tls = Some(TlsConnector::from(tokio_rustls::TlsConnector::from(tls)).into());
     }
     let pool = Builder::from_config(config)

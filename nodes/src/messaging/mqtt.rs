@@ -156,15 +156,9 @@ fn classify(e: &ConnectionError, target: &str) -> NodeError {
             other => NodeError::permanent(format!("{target} refused the connection ({other:?})")),
         },
         ConnectionError::Io(io) if crate::tls::is_handshake_failure(&format!("{io:?}")) => {
-            NodeError::permanent(format!(
-                "TLS with {target} failed (check its certificate and the credential's \
-                 `ca_cert`): {io}"
-            ))
+            crate::tls::handshake_error(target, io)
         }
-        ConnectionError::Tls(tls) => NodeError::permanent(format!(
-            "TLS with {target} failed (check its certificate and the credential's `ca_cert`): \
-             {tls}"
-        )),
+        ConnectionError::Tls(tls) => crate::tls::handshake_error(target, tls),
         ConnectionError::Io(io) => {
             NodeError::transient(format!("could not connect to {target}: {io}"))
         }
@@ -201,12 +195,8 @@ async fn publish(
         options.set_credentials(user.clone(), broker.password.clone().unwrap_or_default());
     }
     if matches!(broker.url.scheme(), "mqtts" | "ssl") {
-        let bad = |m: String| crate::config::config_error(MqttPublish::TYPE, "/credential", m);
-        let ca = match &broker.ca_cert {
-            Some(pem) => crate::tls::parse_ca(pem).map_err(bad)?,
-            None => Vec::new(),
-        };
-        let tls = crate::tls::client_config(ca).map_err(bad)?;
+        let tls = crate::tls::trusting(broker.ca_cert.as_deref())
+            .map_err(|m| crate::config::config_error(MqttPublish::TYPE, "/credential", m))?;
         options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
     }
     let (client, mut eventloop) = AsyncClient::new(options, 4);

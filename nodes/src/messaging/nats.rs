@@ -181,9 +181,8 @@ async fn connect(broker: &Broker, timeout: Duration) -> Result<Client, NodeError
         (None, None, _) => options,
     };
     if let Some(pem) = &broker.ca_cert {
-        let bad = |m: String| config_error(NatsPublish::TYPE, "/credential", m);
-        let ca = crate::tls::parse_ca(pem).map_err(bad)?;
-        let tls = crate::tls::client_config(ca).map_err(bad)?;
+        let tls = crate::tls::trusting(Some(pem))
+            .map_err(|m| config_error(NatsPublish::TYPE, "/credential", m))?;
         options = options.tls_client_config((*tls).clone());
     }
     // The address without user info: the client's errors may repeat it.
@@ -205,16 +204,15 @@ async fn connect(broker: &Broker, timeout: Duration) -> Result<Client, NodeError
         }
         kind => {
             let cause = std::error::Error::source(&e)
-                .map(|s| format!(": {s}"))
+                .map(|s| s.to_string())
                 .unwrap_or_default();
             // rustls's refusal of the certificate arrives as an IO error.
             if kind == ConnectErrorKind::Tls || crate::tls::is_handshake_failure(&cause) {
-                NodeError::permanent(format!(
-                    "TLS with {target} failed (check its certificate and the credential's \
-                     `ca_cert`){cause}"
-                ))
+                crate::tls::handshake_error(&target, cause)
+            } else if cause.is_empty() {
+                NodeError::transient(format!("could not connect to {target}: {kind}"))
             } else {
-                NodeError::transient(format!("could not connect to {target}: {kind}{cause}"))
+                NodeError::transient(format!("could not connect to {target}: {kind}: {cause}"))
             }
         }
     })
